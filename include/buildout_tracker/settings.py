@@ -1,0 +1,99 @@
+"""Every name the project reads from its environment, with its default, in one place.
+
+Nothing here touches the network or the disk: importing it is free, so DAG files may.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Airflow connection ids: the only way DAG tasks reach S3 and the PII key.
+S3_CONN_ID = "buildout_s3"
+HMAC_CONN_ID = "buildout_pii_hmac"
+ALERT_CONN_ID = "buildout_alerts"
+
+FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
+DEFAULT_QUARANTINE_THRESHOLD = 0.05
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def var_dir() -> Path:
+    """Git-ignored folder for local state: the lake's files, Airflow's home, logs, defect logs."""
+    return Path(_env("BUILDOUT_VAR_DIR", str(PROJECT_ROOT / "var")) or "var")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint_url: str | None
+    access_key_id: str | None
+    secret_access_key: str | None
+    region: str
+    landing_bucket: str
+    lake_bucket: str
+
+    @classmethod
+    def from_env(cls) -> S3Settings:
+        return cls(
+            endpoint_url=_env("BUILDOUT_S3_ENDPOINT"),
+            access_key_id=_env("AWS_ACCESS_KEY_ID"),
+            secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
+            region=_env("AWS_DEFAULT_REGION", "us-east-1") or "us-east-1",
+            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing") or "buildout-landing",
+            lake_bucket=_env("BUILDOUT_LAKE_BUCKET", "buildout-lake") or "buildout-lake",
+        )
+
+
+def landing_bucket() -> str:
+    return S3Settings.from_env().landing_bucket
+
+
+def lake_bucket() -> str:
+    return S3Settings.from_env().lake_bucket
+
+
+def quarantine_threshold(feed: str) -> float:
+    """Share of quarantined rows above which a feed's week is blocked (per feed override)."""
+    raw = _env(f"BUILDOUT_QUARANTINE_THRESHOLD_{feed.upper()}") or _env(
+        "BUILDOUT_QUARANTINE_THRESHOLD"
+    )
+    return float(raw) if raw else DEFAULT_QUARANTINE_THRESHOLD
+
+
+def hmac_key_from_env() -> bytes | None:
+    raw = _env("BUILDOUT_PII_HMAC_KEY")
+    return raw.encode() if raw else None
+
+
+def alert_webhook_url() -> str | None:
+    return _env("BUILDOUT_ALERT_WEBHOOK")
+
+
+def code_version() -> str:
+    """Version recorded in manifests: the package version plus the git commit when known."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        base = version("buildout-tracker")
+    except PackageNotFoundError:
+        base = "0+unknown"
+    commit = _env("BUILDOUT_GIT_COMMIT")
+    if commit is None:
+        head = PROJECT_ROOT / ".git" / "HEAD"
+        try:
+            ref = head.read_text().strip()
+            if ref.startswith("ref: "):
+                ref_file = PROJECT_ROOT / ".git" / ref[5:]
+                commit = ref_file.read_text().strip() if ref_file.exists() else None
+            else:
+                commit = ref
+        except OSError:
+            commit = None
+    return f"{base}+{commit[:12]}" if commit else base
