@@ -1,0 +1,99 @@
+"""The environment Airflow runs with locally: where its home, DAGs and plugins are, and the
+connections (`buildout_s3`, `buildout_pii_hmac`, `buildout_alerts`) built from the project's
+settings. One function, used by `make up`, by the in-process weekly cycle and by the system
+test, so the three agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from buildout_tracker.settings import (
+    ALERT_CONN_ID,
+    HMAC_CONN_ID,
+    PROJECT_ROOT,
+    S3_CONN_ID,
+    S3Settings,
+    alert_webhook_url,
+    hmac_key_from_env,
+    var_dir,
+)
+
+
+def connection_env(s3: S3Settings | None = None) -> dict[str, str]:
+    """AIRFLOW_CONN_* variables for the project's connections, from the environment."""
+    s = s3 or S3Settings.from_env()
+    extra: dict[str, str] = {"region_name": s.region}
+    if s.endpoint_url:
+        extra["endpoint_url"] = s.endpoint_url
+    s3_conn: dict[str, object] = {"conn_type": "aws", "extra": extra}
+    if s.access_key_id:
+        s3_conn["login"] = s.access_key_id
+        s3_conn["password"] = s.secret_access_key or ""
+    env = {f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": json.dumps(s3_conn)}
+    key = hmac_key_from_env()
+    if key:
+        env[f"AIRFLOW_CONN_{HMAC_CONN_ID.upper()}"] = json.dumps(
+            {"conn_type": "generic", "password": key.decode()}
+        )
+    url = alert_webhook_url()
+    if url:
+        env[f"AIRFLOW_CONN_{ALERT_CONN_ID.upper()}"] = json.dumps({"conn_type": "http", "host": url})
+    return env
+
+
+def airflow_env(
+    home: Path | None = None,
+    base: Mapping[str, str] | None = None,
+    api_port: int = 8080,
+    executor: str = "LocalExecutor",
+    sql_alchemy_conn: str | None = None,
+) -> dict[str, str]:
+    """A complete environment for an Airflow process of this project."""
+    env = dict(os.environ if base is None else base)
+    home = (home or var_dir() / "airflow").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn or f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            "GX_ANALYTICS_ENABLED": "False",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        }
+    )
+    env.setdefault("AIRFLOW__CORE__FERNET_KEY", _stable_secret(home / "fernet.key", fernet=True))
+    env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", _stable_secret(home / "jwt.secret"))
+    env.update(connection_env())
+    return env
+
+
+def _stable_secret(path: Path, fernet: bool = False) -> str:
+    """A random secret generated once per Airflow home and kept there (git-ignored)."""
+    if path.exists():
+        return path.read_text().strip()
+    if fernet:
+        from cryptography.fernet import Fernet
+
+        value = Fernet.generate_key().decode()
+    else:
+        value = os.urandom(32).hex()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,169 @@
+"""`python -m buildout_tracker.cli <command>`: what the Makefile's targets run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+DEFAULT_WEEKS = "2026-W37:2026-W48"
+
+
+def _local_env() -> None:
+    """Load (and on first use write) the local .env; values already in the environment win."""
+    from buildout_tracker.lake_server import ensure_env_file, load_env_file
+
+    ensure_env_file()
+    load_env_file()
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def _lake_up() -> Any:
+    from buildout_tracker.lake_server import from_env
+
+    server = from_env()
+    if (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1"):
+        server.start()
+    return server
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from buildout_tracker.generator import BucketSink, generate
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.settings import landing_bucket
+    from buildout_tracker.weeks import parse_range
+
+    _local_env()
+    _lake_up()
+    t0 = time.perf_counter()
+    summary = generate(parse_range(args.weeks), scale=args.scale, seed=args.seed, defects=args.defects, sink=BucketSink(Bucket(landing_bucket())))
+    print(f"generated {args.weeks} (scale {args.scale}, seed {args.seed}, defects {args.defects}) into s3://{landing_bucket()} in {time.perf_counter() - t0:.1f} s")
+    print(f"  {summary}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from buildout_tracker import cycle, pipeline
+    from buildout_tracker.generator import BucketSink, generate
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.settings import landing_bucket, var_dir
+    from buildout_tracker.weeks import parse_range
+
+    _local_env()
+    _quiet_logs()
+    started = time.perf_counter()
+    server = _lake_up()
+    print(f"[1/3] lake up at {server.endpoint} (files in {server.root})")
+    weeks = parse_range(args.weeks)
+    summary = generate(weeks, scale=args.scale, seed=args.seed, defects=args.defects, sink=BucketSink(Bucket(landing_bucket())), defects_log=var_dir() / "defects" / f"defects-{args.seed}.jsonl")
+    print(f"[2/3] generated a program history {args.weeks} ({len(weeks)} weeks, scale {args.scale}, defects {args.defects}) into s3://{landing_bucket()}: {summary}")
+    print(f"[3/3] running the weekly cycle over {len(weeks)} weeks (ingest, validate, compute, audit, publish)")
+    rt = pipeline.Runtime.from_env(run_id=f"make-run-{args.weeks}")
+    outcomes = cycle.run_weeks(rt, weeks)
+    print_outcome_report(outcomes, rt)
+    print(f"\ndone in {time.perf_counter() - started:.0f} s")
+    return 0 if all(o.published for o in outcomes[-1:]) else 1
+
+
+def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
+    import pandas as pd
+
+    rows = []
+    for o in outcomes:
+        for feed, r in o.reports.items():
+            s = r.summary()
+            rows.append({"week": o.week, "feed": feed, "files": s["files_received"], "dups": s["duplicates_skipped"],
+                         "files_q": s["files_quarantined"], "rows_in": s["rows_in"], "rows_ok": s["rows_validated"],
+                         "rows_q": s["rows_quarantined"], "blocked": "BLOCKED" if s["blocked"] else "",
+                         "top_reasons": "; ".join(s["top_reasons"])})  # fmt: skip
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
+        print("\nPer feed and week (files, duplicates, quarantined files, rows in / validated / quarantined):")
+        print(pd.DataFrame(rows).to_string(index=False))
+        last = outcomes[-1]
+        for o in outcomes:
+            if o.error:
+                print(f"\n{o.week}: NOT PUBLISHED: {o.error}")
+        if last.published is None:
+            return
+        sc = last.published.scorecard
+        cols = ["area", "rag", "spend_pace", "spi", "cpi", "hiring_attainment", "otd_rate", "committed_usd", "received_usd"]
+        print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
+        print(sc[[c for c in cols if c in sc]].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        print("\nReasons (every rule not green):")
+        for rec in sc.to_dict(orient="records"):
+            reasons = list(rec.get("rag_reasons") or [])
+            print(f"  {rec['area']:<17} {rec['rag']:<6} {'; '.join(map(str, reasons)) or '-'}")
+        print("\nWhere to look:")
+        print(f"  manifest     {last.published.manifest_uri}")
+        for name, uri in last.published.tables.items():
+            print(f"  {name:<24} {uri}")
+        for feed, uri in last.data_docs.items():
+            print(f"  data docs    {uri}")
+        print(f"  quarantine   {rt.lake.uri('quarantine/')}")
+        print(f"  validation   {rt.lake.uri('reports/validation/')}")
+        print(f"  endpoint     {os.environ.get('BUILDOUT_S3_ENDPOINT')} (credentials in .env)")
+        print("  read it      see README, 'Reading the tables' (DuckDB, pandas)")
+
+
+def cmd_run_week(args: argparse.Namespace) -> int:
+    from buildout_tracker.dag_runner import run_week_dags
+
+    _local_env()
+    _lake_up()
+    return run_week_dags(args.week)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from buildout_tracker import local_airflow
+
+    return local_airflow.main(["up"])
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from buildout_tracker import local_airflow
+
+    return local_airflow.main(["down"])
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from buildout_tracker import bench
+
+    _local_env()
+    return bench.main(args.what)
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("great_expectations", "botocore", "urllib3", "buildout_tracker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="buildout", description="Buildout Tracker commands.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="write synthetic deliveries into the landing bucket")
+    r = sub.add_parser("run", help="lake, default history, the weekly cycle over it, a summary")
+    for p in (g, r):
+        p.add_argument("--weeks", default=DEFAULT_WEEKS)
+        p.add_argument("--scale", default="small", choices=["small", "medium", "large"])
+        p.add_argument("--seed", type=int, default=7)
+        p.add_argument("--defects", type=float, default=0.0)
+    g.set_defaults(func=cmd_generate)
+    r.set_defaults(func=cmd_run)
+    w = sub.add_parser("run-week", help="run one week's DAGs with dag.test() against the landing bucket")
+    w.add_argument("--week", required=True)
+    w.set_defaults(func=cmd_run_week)
+    sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)
+    b = sub.add_parser("bench", help="benchmarks")
+    b.add_argument("what", nargs="?", default="all")
+    b.set_defaults(func=cmd_bench)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

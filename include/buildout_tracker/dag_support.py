@@ -1,0 +1,78 @@
+"""What every Buildout Tracker DAG shares: owner, tags, retries, timeouts, the weekly
+timetable, the assets, the week of a run. Cheap to import: no pandas, GX or boto3.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from buildout_tracker import settings
+from buildout_tracker.weeks import week_key, week_of_interval_start
+
+OWNER = "buildout-data-platform"
+START_DATE = datetime(2026, 1, 5, 6, tzinfo=timezone.utc)  # a Monday
+
+
+class Tags:
+    """The only tags a DAG may carry (telemetry-airflow's utils/tags.py habit)."""
+
+    INGEST = "ingest"
+    PUBLISH = "publish"
+    WEEKLY = "weekly"
+    PROCUREMENT = "procurement"
+    MILESTONES = "milestones"
+    HIRING = "hiring"
+    REFERENCE = "reference"
+    CURATED = "curated"
+
+    @classmethod
+    def all(cls) -> set[str]:
+        return {v for k, v in vars(cls).items() if k.isupper()}
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+
+def weekly_timetable() -> Any:
+    """Monday 06:00 UTC to the next Monday 06:00: a run covers the ISO week of its interval's
+    start and fires when the week has closed (the program's Monday-morning habit)."""
+    from airflow.sdk import CronDataIntervalTimetable
+
+    return CronDataIntervalTimetable("0 6 * * 1", timezone="UTC")
+
+
+def validated_asset(feed: str) -> Any:
+    from airflow.sdk import Asset
+
+    return Asset(name=f"validated_{feed}", uri=f"s3://{settings.lake_bucket()}/validated/{feed}")
+
+
+def curated_asset() -> Any:
+    from airflow.sdk import Asset
+
+    return Asset(name="curated_weekly_tables", uri=f"s3://{settings.lake_bucket()}/curated")
+
+
+def run_week(context: Any) -> str:
+    """The ISO week of a scheduled, backfilled or manual run: from `params.week` when given,
+    else from the data interval's start. Never from the clock."""
+    params = context.get("params") or {}
+    explicit = params.get("week") if isinstance(params, dict) else None
+    if explicit:
+        return str(explicit)
+    start = context.get("data_interval_start") or context.get("logical_date")
+    if start is None:
+        raise ValueError("run has no data interval: trigger it with params.week (e.g. 2026-W48)")
+    return week_of_interval_start(start)
+
+
+def previous_week_of(moment: datetime) -> str:
+    return week_key((moment - timedelta(days=7)).date())

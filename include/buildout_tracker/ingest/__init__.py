@@ -1,0 +1,1 @@
+"""From the landing zone to the validated zone: ledger, quarantine, per-week state."""

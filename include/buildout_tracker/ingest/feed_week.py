@@ -1,0 +1,418 @@
+"""One feed, one week: every landing file recorded in the ledger, parsed against the feed's
+schema, checked against its rules, validated with its GX suite, split into the validated
+zone and quarantine. Nothing is lost: the raw file stays in landing, refused rows and
+files go to quarantine with every rule they broke, and a re-run skips what is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from buildout_tracker import settings
+from buildout_tracker.ingest import zones
+from buildout_tracker.ingest.landing import Delivery, deliveries
+from buildout_tracker.lake import Bucket
+
+log = logging.getLogger(__name__)
+
+# Feeds whose raw files may carry personal data: quarantine points at the landing key
+# (under its access controls) instead of copying the bytes.
+PERSONAL_DATA_FEEDS = frozenset({"hiring", "milestones"})
+
+INGESTED, DUPLICATE, QUARANTINED, IGNORED = "ingested", "duplicate", "quarantined", "ignored"
+
+
+@dataclass
+class FileOutcome:
+    key: str
+    sha256: str
+    size: int
+    delivery_date: str
+    week: str
+    kind: str | None
+    outcome: str
+    duplicate_of: str | None = None
+    rows_in: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+    rule: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    rule_stats: list[dict[str, Any]] = field(default_factory=list)
+    table_failures: list[dict[str, Any]] = field(default_factory=list)
+    top_rules: dict[str, int] = field(default_factory=dict)
+    gx_success: bool | None = None
+    validated_key: str | None = None
+    quarantine_key: str | None = None
+    run_id: str | None = None
+
+    @property
+    def fid(self) -> str:
+        return zones.file_id(self.key, self.sha256)
+
+
+@dataclass
+class FeedWeekReport:
+    feed: str
+    week: str
+    files: list[FileOutcome]
+    blocked: bool = False
+    block_reason: str | None = None
+    stray_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        return any(f.outcome != IGNORED for f in self.files)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def rows_in(self) -> int:
+        return sum(f.rows_in for f in self.files if f.outcome == INGESTED)
+
+    @property
+    def rows_valid(self) -> int:
+        return sum(f.rows_valid for f in self.files if f.outcome == INGESTED)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files if f.outcome == INGESTED)
+
+    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
+        counts: Counter[str] = Counter()
+        for f in self.files:
+            counts.update(f.top_rules)
+            if f.outcome == QUARANTINED and f.rule:
+                counts[f"file:{f.rule}"] += 1
+        return counts.most_common(n)
+
+    def summary(self) -> dict[str, Any]:
+        """What the asset event, the run report and the UI show: counts only, no values."""
+        return {
+            "feed": self.feed,
+            "week": self.week,
+            "files_received": sum(1 for f in self.files if f.outcome != IGNORED),
+            "duplicates_skipped": self.count(DUPLICATE),
+            "files_quarantined": self.count(QUARANTINED),
+            "rows_in": self.rows_in,
+            "rows_validated": self.rows_valid,
+            "rows_quarantined": self.rows_quarantined,
+            "blocked": self.blocked,
+            "block_reason": self.block_reason,
+            "top_reasons": [f"{rule} ({n})" for rule, n in self.top_reasons()],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feed": self.feed,
+            "week": self.week,
+            "blocked": self.blocked,
+            "block_reason": self.block_reason,
+            "stray_warnings": self.stray_warnings,
+            "files": [asdict(f) for f in self.files],
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> FeedWeekReport:
+        return cls(
+            feed=obj["feed"],
+            week=obj["week"],
+            files=[FileOutcome(**f) for f in obj["files"]],
+            blocked=obj["blocked"],
+            block_reason=obj.get("block_reason"),
+            stray_warnings=obj.get("stray_warnings", []),
+        )
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    from buildout_tracker.lake import parquet_bytes
+
+    return parquet_bytes(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def read_parquet_frame(bucket: Bucket, key: str) -> pd.DataFrame:
+    return bucket.read_parquet(key).to_pandas()
+
+
+class ContentIndex:
+    """The ledger's content index: every key seen for each SHA-256.
+
+    A file is a duplicate when the same bytes were delivered under another key that comes
+    first in delivery order (delivery date, then key), whatever order weeks are run in.
+    """
+
+    def __init__(self, lake: Bucket) -> None:
+        self.lake = lake
+
+    def owner(self, sha: str, delivery: Delivery, week: str) -> dict[str, str]:
+        key = zones.ledger_content(sha)
+        entry = self.lake.get_json_or_none(key) or {"sha256": sha, "deliveries": []}
+        mine = {"key": delivery.key, "delivery_date": delivery.delivery_date.isoformat(), "week": week}
+        if not any(d["key"] == delivery.key for d in entry["deliveries"]):
+            entry["deliveries"] = sorted(
+                [*entry["deliveries"], mine], key=lambda d: (d["delivery_date"], d["key"])
+            )
+            self.lake.put_json(key, entry)
+        return min(entry["deliveries"], key=lambda d: (d["delivery_date"], d["key"]))
+
+
+ContextFactory = Callable[[str, Delivery, dict[str, Any]], Any]
+
+
+def ingest_feed_week(
+    feed: str,
+    week: str,
+    *,
+    landing: Bucket,
+    lake: Bucket,
+    hmac_key: bytes,
+    context_for: ContextFactory,
+    validator: Any,
+    run_id: str = "manual",
+    status_date: date | None = None,
+) -> FeedWeekReport:
+    """Ledger, parse, rules, GX and split for every file of the feed's week.
+
+    `context_for(kind, delivery, shared)` returns the rule context for a file; `shared` lets
+    a feed pass what one file teaches the next (the requisition ids of a hiring delivery).
+    """
+    from buildout_tracker import feeds
+
+    previous = lake.get_json_or_none(zones.ledger_week(feed, week))
+    done = {f["key"]: FileOutcome(**f) for f in (previous or {}).get("files", [])}
+    index = ContentIndex(lake)
+    shared: dict[str, Any] = {}
+    outcomes: list[FileOutcome] = []
+
+    found = deliveries(landing, feed, week)
+    order = {kind: i for i, kind in enumerate(zones.FEED_FILES[feed])}
+
+    def kind_of(d: Delivery) -> str | None:
+        spec = feeds.spec_for(feed, d.filename)
+        return None if spec is None else spec.kind
+
+    ranked = sorted(found, key=lambda d: (order.get(kind_of(d) or "", 99), d.delivery_date, d.key))
+    for delivery in ranked:
+        spec = feeds.spec_for(feed, delivery.filename)
+        data = landing.get_bytes(delivery.key)
+        sha = sha256_hex(data)
+        base = FileOutcome(
+            key=delivery.key,
+            sha256=sha,
+            size=len(data),
+            delivery_date=delivery.delivery_date.isoformat(),
+            week=week,
+            kind=spec.kind if spec else None,
+            outcome=IGNORED,
+            run_id=run_id,
+        )
+        if spec is None:
+            base.reason = f"{feed}: {delivery.filename} is not a file this feed knows; left in landing"
+            log.warning(base.reason)
+            outcomes.append(base)
+            continue
+        owner = index.owner(sha, delivery, week)
+        if owner["key"] != delivery.key:
+            base.outcome, base.duplicate_of = DUPLICATE, owner["key"]
+            base.reason = f"same bytes as {owner['key']}"
+            log.info("%s: %s skipped: duplicate of %s", feed, delivery.key, owner["key"])
+            outcomes.append(base)
+            continue
+        earlier = done.get(delivery.key)
+        if earlier is not None and earlier.sha256 == sha and earlier.outcome in (INGESTED, QUARANTINED):
+            log.info("%s: %s already %s (ledger); not processed again", feed, delivery.key, earlier.outcome)
+            if earlier.kind == "requisitions" and earlier.validated_key:
+                ids = read_parquet_frame(lake, earlier.validated_key)["req_id"]
+                shared.setdefault(earlier.delivery_date, set()).update(ids.dropna().astype(str))
+            outcomes.append(earlier)
+            continue
+        ctx = context_for(spec.kind, delivery, shared)
+        outcomes.append(
+            _process_file(feed, week, spec, delivery, data, base, lake, hmac_key, ctx, validator, shared)
+        )
+
+    report = FeedWeekReport(feed, week, outcomes)
+    _decide_block(report)
+    lake.put_json(zones.ledger_week(feed, week), {"feed": feed, "week": week, "files": [asdict(f) for f in outcomes]})
+    lake.put_json(zones.feed_report(feed, week), report.to_json())
+    return report
+
+
+def _process_file(
+    feed: str,
+    week: str,
+    spec: Any,
+    delivery: Delivery,
+    data: bytes,
+    out: FileOutcome,
+    lake: Bucket,
+    hmac_key: bytes,
+    ctx: Any,
+    validator: Any,
+    shared: dict[str, Any],
+) -> FileOutcome:
+    from buildout_tracker import feeds
+
+    parsed = feeds.parse_file(spec, delivery.key, data, hmac_key)
+    out.warnings = list(parsed.warnings)
+    for warning in parsed.warnings:
+        log.warning("%s: %s: %s", feed, delivery.key, warning)
+    if parsed.file_error is not None:
+        out.outcome = QUARANTINED
+        out.rule, out.reason = parsed.file_error.rule, parsed.file_error.reason
+        out.rows_in = parsed.rows_in
+        out.quarantine_key = _quarantine_whole_file(feed, week, out, data, lake)
+        log.warning("%s: file %s quarantined: %s (%s)", feed, delivery.key, out.reason, out.rule)
+        return out
+
+    check = feeds.check_rows(spec, parsed.frame, ctx)
+    gx = validator.validate(spec, parsed.frame, delivery.key, ctx)
+    lake.put_json(zones.validation_result(feed, week, out.fid), gx.results)
+
+    valid = check.valid.copy()
+    valid["_file"] = delivery.key
+    valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
+    out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
+    lake.put_bytes(out.validated_key, frame_to_parquet(valid))
+
+    rejected = _rejected_rows(parsed.rejected, check.quarantined)
+    if len(rejected):
+        out.quarantine_key = zones.quarantine_rows(feed, spec.kind, week, out.fid)
+        rejected.insert(0, "_file", delivery.key)
+        rejected["_run_id"] = out.run_id
+        lake.put_bytes(out.quarantine_key, frame_to_parquet(rejected))
+
+    out.outcome = INGESTED
+    out.rows_in = int(parsed.rows_in)
+    out.rows_valid = len(valid)
+    out.rows_quarantined = len(rejected)
+    out.rule_stats = _records(check.rule_stats)
+    out.table_failures = [
+        {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
+    ]
+    out.gx_success = bool(gx.success)
+    out.top_rules = dict(Counter(rule for rules in rejected["rules"] for rule in rules)) if len(rejected) else {}
+    if spec.kind == "requisitions":
+        shared.setdefault(out.delivery_date, set()).update(valid["req_id"].dropna().astype(str))
+    log.info(
+        "%s: %s: %d rows in, %d valid, %d quarantined",
+        feed, delivery.key, out.rows_in, out.rows_valid, out.rows_quarantined,
+    )  # fmt: skip
+    return out
+
+
+def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.DataFrame:
+    """One row per refused source row with every rule it broke (coercion and row rules)."""
+    parts = []
+    if coercion is not None and len(coercion):
+        c = coercion.groupby("_row", sort=True).agg(
+            rules=("rule", lambda s: sorted(set(s))),
+            detail=("message", lambda s: "; ".join(s)),
+        )
+        parts.append(c.reset_index())
+    if rule_failures is not None and len(rule_failures):
+        r = rule_failures.copy()
+        r["rules"] = r["rules"].map(lambda v: sorted(v))
+        parts.append(r)
+    if not parts:
+        return pd.DataFrame({"_row": pd.Series([], dtype="Int64"), "rules": pd.Series([], dtype=object)})
+    merged = pd.concat(parts, ignore_index=True, sort=False)
+    rules = merged.groupby("_row")["rules"].agg(lambda s: sorted({r for rs in s for r in rs}))
+    first = merged.drop(columns=["rules"]).groupby("_row").first()
+    out = first.join(rules).reset_index()
+    for col in out.columns:
+        if col not in ("_row", "rules") and out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+    return out.sort_values("_row").reset_index(drop=True)
+
+
+def _quarantine_whole_file(feed: str, week: str, out: FileOutcome, data: bytes, lake: Bucket) -> str:
+    record = {
+        "feed": feed,
+        "week": week,
+        "landing_key": out.key,
+        "sha256": out.sha256,
+        "size": out.size,
+        "rule": out.rule,
+        "reason": out.reason,
+        "run_id": out.run_id,
+    }
+    if feed in PERSONAL_DATA_FEEDS:
+        record["bytes"] = f"kept in landing only (personal data): s3://{settings.landing_bucket()}/{out.key}"
+    else:
+        bytes_key = zones.quarantine_file(feed, week, out.fid, "raw")
+        lake.put_bytes(bytes_key, data)
+        record["bytes"] = f"s3://{lake.name}/{bytes_key}"
+    key = zones.quarantine_file(feed, week, out.fid, "json")
+    lake.put_json(key, record)
+    return key
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None or not len(frame):
+        return []
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
+    return out
+
+
+def _decide_block(report: FeedWeekReport) -> None:
+    """Block the feed's week on a critical table-level failure or too many refused rows."""
+    threshold = settings.quarantine_threshold(report.feed)
+    for f in report.files:
+        for failure in f.table_failures:
+            if failure["severity"] == "critical":
+                report.blocked = True
+                report.block_reason = (
+                    f"{report.feed} blocked: file {f.key}: rule {failure['rule']} (critical): {failure['message']}"
+                )
+                return
+    rows_in = report.rows_in
+    if rows_in and report.rows_quarantined / rows_in > threshold:
+        worst = max(
+            (f for f in report.files if f.outcome == INGESTED),
+            key=lambda f: f.rows_quarantined,
+        )
+        top = ", ".join(f"{r} ({n})" for r, n in Counter(worst.top_rules).most_common(3))
+        report.blocked = True
+        report.block_reason = (
+            f"{report.feed} blocked: {report.rows_quarantined} of {rows_in} rows quarantined "
+            f"({report.rows_quarantined / rows_in:.1%} > {threshold:.0%}); most in file {worst.key}: {top}"
+        )
+
+
+def read_report(lake: Bucket, feed: str, week: str) -> FeedWeekReport | None:
+    raw = lake.get_json_or_none(zones.feed_report(feed, week))
+    return None if raw is None else FeedWeekReport.from_json(raw)
+
+
+def concat_validated(lake: Bucket, report: FeedWeekReport, kind: str) -> pd.DataFrame | None:
+    frames = [
+        read_parquet_frame(lake, f.validated_key)
+        for f in report.files
+        if f.outcome == INGESTED and f.kind == kind and f.validated_key
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def parquet_frame_from_bytes(data: bytes) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(io.BytesIO(data)).to_pandas()

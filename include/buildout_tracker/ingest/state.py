@@ -1,0 +1,248 @@
+"""State across weeks, kept incrementally: week W is built from W's deliveries plus the
+state as of the latest earlier week, never from the whole history.
+
+| state | what it holds at the end of week W |
+|---|---|
+| `po_lines` | the current version of every PO line: greatest `change_ts`; ties go to the later delivery, then the later row |
+| `fx_rates` | every valid rate delivered so far (the tables pick the latest on or before the status date) |
+| `milestones` | each site's report in force: latest `status_date`, ties to the later delivery; `stale` when the site did not report in W |
+| `reference_<file>` | the version in force of each reference file (a file that fails validation keeps the previous one) |
+| `requisitions`, `offers` | the latest valid ATS snapshot (one delivery date) |
+
+A blocked feed-week leaves its state as it was: W's state is W-1's, carried forward.
+Each state object records the checksum of the state it was built on, so a week whose base
+changed later (an earlier week re-run with new deliveries) is detected and named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from buildout_tracker.ingest import zones
+from buildout_tracker.ingest.feed_week import INGESTED, FeedWeekReport, concat_validated, frame_to_parquet
+from buildout_tracker.lake import Bucket
+from buildout_tracker.weeks import parse_week, week_dates
+
+log = logging.getLogger(__name__)
+
+REFERENCE_FILES = zones.FEED_FILES["reference"]
+# The states each feed owns.
+FEED_STATES: dict[str, tuple[str, ...]] = {
+    "procurement": ("po_lines",),
+    "fx_rates": ("fx_rates",),
+    "milestones": ("milestones",),
+    "hiring": ("requisitions", "offers"),
+    "reference": tuple(f"reference_{name}" for name in REFERENCE_FILES),
+}
+PO_KEY = ["po_number", "po_line"]
+ORDER = ["_delivery_date", "_file", "_row"]
+
+
+@dataclass
+class StateRef:
+    name: str
+    week: str  # the week whose state object this is
+    key: str
+    sha256: str
+
+
+def _weeks_with_state(lake: Bucket, name: str) -> list[str]:
+    weeks = set()
+    for obj in lake.iter(f"state/{name}/"):
+        part = obj.key.split("/")[2]
+        if part.startswith("week="):
+            weeks.add(part[5:])
+    return sorted(weeks, key=parse_week)
+
+
+def latest_state_before(lake: Bucket, name: str, week: str, inclusive: bool = False) -> StateRef | None:
+    target = parse_week(week)
+    candidates = [w for w in _weeks_with_state(lake, name) if (parse_week(w) <= target if inclusive else parse_week(w) < target)]
+    if not candidates:
+        return None
+    w = candidates[-1]
+    key = zones.state_table(name, w)
+    meta = lake.get_json_or_none(_meta_key(name, w)) or {}
+    return StateRef(name, w, key, meta.get("sha256", ""))
+
+
+def _meta_key(name: str, week: str) -> str:
+    return f"state/{name}/week={week}/_meta.json"
+
+
+def read_state(lake: Bucket, ref: StateRef | None) -> pd.DataFrame | None:
+    if ref is None:
+        return None
+    return lake.read_parquet(ref.key).to_pandas()
+
+
+def write_state(lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str) -> StateRef:
+    data = frame_to_parquet(frame)
+    sha = hashlib.sha256(data).hexdigest()
+    key = zones.state_table(name, week)
+    lake.put_bytes(key, data)
+    lake.put_json(
+        _meta_key(name, week),
+        {
+            "name": name,
+            "week": week,
+            "rows": len(frame),
+            "sha256": sha,
+            "base_week": base.week if base else None,
+            "base_sha256": base.sha256 if base else None,
+            "note": note,
+        },
+    )
+    return StateRef(name, week, key, sha)
+
+
+def stale_later_weeks(lake: Bucket, name: str, week: str) -> list[str]:
+    """Later weeks whose state was built on a base that no longer matches (need a re-run)."""
+    stale = []
+    weeks = [w for w in _weeks_with_state(lake, name) if parse_week(w) > parse_week(week)]
+    for w in weeks:
+        meta = lake.get_json_or_none(_meta_key(name, w)) or {}
+        base_week = meta.get("base_week")
+        if base_week is None:
+            continue
+        base_meta = lake.get_json_or_none(_meta_key(name, base_week)) or {}
+        if base_meta.get("sha256") != meta.get("base_sha256"):
+            stale.append(w)
+    return stale
+
+
+def _apply_latest(frame: pd.DataFrame, key: list[str], version: list[str]) -> pd.DataFrame:
+    ordered = frame.sort_values([*key, *version, *ORDER], kind="mergesort")
+    return ordered.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
+
+
+def _empty_like(frame: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame() if frame is None else frame.iloc[0:0]
+
+
+def update_po_lines(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef:
+    base = latest_state_before(lake, "po_lines", week)
+    current = read_state(lake, base)
+    if report.blocked:
+        return write_state(lake, "po_lines", week, current if current is not None else pd.DataFrame(), base, "carried: week blocked")
+    new = concat_validated(lake, report, "po_lines")
+    parts = [f for f in (current, new) if f is not None and len(f)]
+    if not parts:
+        merged = current if current is not None else (new if new is not None else pd.DataFrame())
+    else:
+        merged = _apply_latest(pd.concat(parts, ignore_index=True), PO_KEY, ["change_ts"])
+    return write_state(lake, "po_lines", week, merged, base, f"{0 if new is None else len(new)} new versions")
+
+
+def update_fx_rates(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef:
+    base = latest_state_before(lake, "fx_rates", week)
+    current = read_state(lake, base)
+    new = None if report.blocked else concat_validated(lake, report, "fx_rates")
+    parts = [f for f in (current, new) if f is not None and len(f)]
+    merged = _apply_latest(pd.concat(parts, ignore_index=True), ["currency", "rate_date"], []) if parts else (current if current is not None else pd.DataFrame())
+    return write_state(lake, "fx_rates", week, merged, base, "carried: week blocked" if report.blocked else "merged")
+
+
+def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef:
+    """Each site's report in force; a report counts only when all eight milestones are valid."""
+    base = latest_state_before(lake, "milestones", week)
+    current = read_state(lake, base)
+    new = None if report.blocked else concat_validated(lake, report, "milestones")
+    candidates = []
+    if current is not None and len(current):
+        candidates.append(current.drop(columns=["stale"], errors="ignore"))
+    if new is not None and len(new):
+        complete = new.groupby(["site_id", "_file", "status_date"])["milestone_code"].transform("nunique") == 8
+        dropped = new.loc[~complete, "site_id"].unique()
+        if len(dropped):
+            log.warning("milestones %s: incomplete reports not used for sites %s", week, ", ".join(map(str, dropped)))
+        new = new[complete].copy()
+        new["_report_week"] = week
+        candidates.append(new)
+    if not candidates:
+        frame = current if current is not None else pd.DataFrame()
+        return write_state(lake, "milestones", week, frame, base, "no reports")
+    allrep = pd.concat(candidates, ignore_index=True)
+    reports = allrep[["site_id", "status_date", "_delivery_date", "_file"]].drop_duplicates()
+    best = reports.sort_values(["site_id", "status_date", "_delivery_date", "_file"]).drop_duplicates("site_id", keep="last")
+    chosen = allrep.merge(best, on=["site_id", "status_date", "_delivery_date", "_file"], how="inner")
+    chosen = chosen.sort_values(["site_id", "milestone_code", "_row"]).drop_duplicates(["site_id", "milestone_code"], keep="last")
+    chosen["stale"] = chosen["_report_week"] != week
+    return write_state(lake, "milestones", week, chosen.reset_index(drop=True), base, "merged")
+
+
+def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[StateRef, StateRef]:
+    """The latest delivery date of the week with a valid requisitions snapshot replaces the state."""
+    refs = []
+    new_req = None if report.blocked else concat_validated(lake, report, "requisitions")
+    new_off = None if report.blocked else concat_validated(lake, report, "offers")
+    snapshot_date = None
+    if new_req is not None and len(new_req):
+        snapshot_date = new_req["_delivery_date"].max()
+    for name, new in (("requisitions", new_req), ("offers", new_off)):
+        base = latest_state_before(lake, name, week)
+        current = read_state(lake, base)
+        if snapshot_date is not None:
+            if new is None:
+                frame = _empty_like(current) if current is not None else pd.DataFrame()
+            else:
+                frame = new[new["_delivery_date"] == snapshot_date].reset_index(drop=True)
+            note = f"snapshot of {pd.Timestamp(snapshot_date).date()}"
+        else:
+            frame = current if current is not None else pd.DataFrame()
+            note = "carried: " + ("week blocked" if report.blocked else "no valid snapshot this week")
+        refs.append(write_state(lake, name, week, frame, base, note))
+    return refs[0], refs[1]
+
+
+def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[str, str]:
+    """Replace each reference file delivered valid this week; keep the previous otherwise."""
+    said: dict[str, str] = {}
+    for name in REFERENCE_FILES:
+        state_name = f"reference_{name}"
+        base = latest_state_before(lake, state_name, week)
+        current = read_state(lake, base)
+        files = [f for f in report.files if f.kind == name]
+        good = [f for f in files if f.outcome == INGESTED and f.rows_quarantined == 0 and not any(t["severity"] == "critical" for t in f.table_failures)]
+        if good:
+            latest = good[-1]
+            frame = lake.read_parquet(latest.validated_key).to_pandas() if latest.validated_key else pd.DataFrame()
+            write_state(lake, state_name, week, frame, base, f"replaced by {latest.key}")
+            said[name] = f"replaced by {latest.key}"
+        else:
+            if files:
+                bad = files[-1]
+                said[name] = f"{bad.key} failed validation ({bad.rule or 'rows quarantined'}): previous version kept in force"
+                log.warning("reference %s: %s", week, said[name])
+            if current is not None:
+                write_state(lake, state_name, week, current, base, said.get(name, "carried"))
+    return said
+
+
+def read_state_at(lake: Bucket, name: str, week: str) -> pd.DataFrame | None:
+    """The state in force at the end of a week (its own, or the latest earlier one)."""
+    return read_state(lake, latest_state_before(lake, name, week, inclusive=True))
+
+
+def known_site_ids(lake: Bucket, week: str) -> set[str] | None:
+    sites = read_state_at(lake, "reference_sites", week)
+    return None if sites is None else set(sites["site_id"].dropna().astype(str))
+
+
+def currencies_with_rate(lake: Bucket, week: str) -> set[str]:
+    """Currencies with a rate on or before the week's status date (USD always)."""
+    fx = read_state_at(lake, "fx_rates", week)
+    have = {"USD"}
+    if fx is not None and len(fx):
+        last_day = pd.Timestamp(week_dates(week)[-1])
+        have |= set(fx.loc[pd.to_datetime(fx["rate_date"]) <= last_day, "currency"].astype(str))
+    return have
+
+
+def state_summary(refs: list[StateRef]) -> dict[str, Any]:
+    return {r.name: {"week": r.week, "sha256": r.sha256} for r in refs}
