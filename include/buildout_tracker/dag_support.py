@@ -49,16 +49,26 @@ def weekly_timetable() -> Any:
     return CronDataIntervalTimetable("0 6 * * 1", timezone="UTC")
 
 
+# Asset URIs use the project's own scheme: an s3:// URI makes the amazon provider import boto3
+# on every DAG parse (0.14 s here). Where the data lives is in each asset's extra.
 def validated_asset(feed: str) -> Any:
     from airflow.sdk import Asset
 
-    return Asset(name=f"validated_{feed}", uri=f"s3://{settings.lake_bucket()}/validated/{feed}")
+    return Asset(
+        name=f"validated_{feed}",
+        uri=f"buildout://lake/validated/{feed}",
+        extra={"location": f"s3://{settings.lake_bucket()}/validated/ and state/ ({feed})"},
+    )
 
 
 def curated_asset() -> Any:
     from airflow.sdk import Asset
 
-    return Asset(name="curated_weekly_tables", uri=f"s3://{settings.lake_bucket()}/curated")
+    return Asset(
+        name="curated_weekly_tables",
+        uri="buildout://lake/curated",
+        extra={"location": f"s3://{settings.lake_bucket()}/curated/"},
+    )
 
 
 def run_week(context: Any) -> str:
