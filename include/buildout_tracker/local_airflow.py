@@ -1,0 +1,585 @@
+"""A local Airflow for the UI (`make up` / `make down`): the lake, then the api-server,
+scheduler, dag-processor and triggerer as separate processes, each the leader of its own
+process group with a pid file under `var/run/` and a log under `var/logs/`.
+
+The API listens on 127.0.0.1 only; the UI login is `admin` with the password Airflow's
+SimpleAuthManager generated into the Airflow home. `down` stops every group, then scans
+/proc for anything still pointing at this Airflow home and kills it, so nothing is orphaned.
+
+Port, home and `.env` can be chosen by argument or environment, so a test can run a second
+instance on a free port with a temporary var dir beside a developer's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildout_tracker import lake_server, procs
+from buildout_tracker.airflow_env import airflow_env
+from buildout_tracker.settings import var_dir
+
+# Environment names this module reads (candidates for settings.py).
+PORT_ENV = "BUILDOUT_AIRFLOW_PORT"
+HOME_ENV = "BUILDOUT_AIRFLOW_HOME"
+ENV_FILE_ENV = "BUILDOUT_ENV_FILE"
+
+DEFAULT_PORT = 8080
+HOST = "127.0.0.1"
+USERNAME = "admin"
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+STATE_FILE = "airflow.json"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one local Airflow keeps its home, pid files and logs."""
+
+    home: Path
+    run_dir: Path
+    log_dir: Path
+
+    @classmethod
+    def resolve(cls, home: Path | str | None = None) -> Layout:
+        base = var_dir()
+        chosen = home or os.environ.get(HOME_ENV) or base / "airflow"
+        return cls(Path(chosen).resolve(), (base / "run").resolve(), (base / "logs").resolve())
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"airflow-{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.log_dir / f"airflow-{component}.log"
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / STATE_FILE
+
+
+@dataclass
+class UpInfo:
+    url: str
+    username: str
+    password: str | None
+    home: Path
+    api_port: int
+    pids: dict[str, int]
+    started: list[str]
+    already_running: list[str]
+    lake_endpoint: str
+    seconds: float
+    logs: Path
+
+    def describe(self) -> str:
+        if self.started:
+            how = f"started {', '.join(self.started)} in {self.seconds:.1f} s"
+        else:
+            how = "already running"
+        lines = [
+            f"Airflow {how} (home {self.home}; logs in {self.logs})",
+            f"lake: {self.lake_endpoint}",
+            f"UI:   {self.url}",
+            f"login: user {self.username!r}, password {self.password!r}"
+            if self.password
+            else f"login: user {self.username!r}; password not found (see the api-server log)",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass
+class Status:
+    home: Path
+    api_port: int | None
+    components: dict[str, int | None]
+    health: dict[str, object] | None
+    lake_running: bool
+    lake_endpoint: str
+    stragglers: list[int] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return all(self.components.values()) and self.health is not None
+
+    def describe(self) -> str:
+        lines = [f"Airflow home {self.home}"]
+        for name, pid in self.components.items():
+            lines.append(f"  {name:<14} {'running, pgid ' + str(pid) if pid else 'not running'}")
+        if self.api_port:
+            url = f"http://{HOST}:{self.api_port}"
+            lines.append(f"  API {url}: {'answers' if self.health is not None else 'no answer'}")
+            if self.health:
+                parts = [
+                    f"{k} {v.get('status')}" for k, v in self.health.items() if isinstance(v, dict)
+                ]
+                lines.append(f"  health: {', '.join(parts)}")
+        if self.stragglers:
+            lines.append(f"  processes using this home outside our groups: {self.stragglers}")
+        lines.append(
+            f"lake {'running' if self.lake_running else 'not running'}: {self.lake_endpoint}"
+        )
+        return "\n".join(lines)
+
+
+# --- /proc -------------------------------------------------------------------------------
+
+
+def _proc_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, ppid, pgid, start time) of a process, None when it is gone."""
+    raw = _read(f"/proc/{pid}/stat")
+    if not raw:
+        return None
+    fields = raw.rsplit(b")", 1)[-1].split()
+    return fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[19])
+
+
+def _alive(pid: int, started: int | None = None) -> bool:
+    st = _stat(pid)
+    return st is not None and st[0] not in ("Z", "X") and started in (None, st[3])
+
+
+def _family(pgids: set[int]) -> dict[int, int]:
+    """Members of `pgids` and all their descendants (even those that left the group with
+    setsid): pid -> start time, so a pid reused later is not mistaken for one of them."""
+    stats = {pid: st for pid in _proc_pids() if (st := _stat(pid)) is not None}
+    children: dict[int, list[int]] = {}
+    for pid, st in stats.items():
+        children.setdefault(st[1], []).append(pid)
+    todo = [pid for pid, st in stats.items() if st[2] in pgids]
+    found: dict[int, int] = {}
+    while todo:
+        pid = todo.pop()
+        if pid in found or pid not in stats:
+            continue
+        found[pid] = stats[pid][3]
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _ancestors() -> set[int]:
+    """This process and its parents: never kill the caller, even if it shares the home."""
+    seen, pid = set(), os.getpid()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        st = _stat(pid)
+        pid = st[1] if st else 0
+    return seen
+
+
+def _references_home(pid: int, home: Path) -> bool:
+    marker = f"AIRFLOW_HOME={home}".encode()
+    env = b"\0" + _read(f"/proc/{pid}/environ") + b"\0"
+    if b"\0" + marker + b"\0" in env:
+        return True
+    text = str(home)
+    for arg in _read(f"/proc/{pid}/cmdline").decode(errors="replace").split("\0"):
+        if arg == text or arg.startswith(text + "/") or f"={text}" in arg or f" {text}/" in arg:
+            return True
+    return False
+
+
+def find_processes(
+    home: Path,
+    pgids: set[int] | frozenset[int] = frozenset(),
+    known: dict[int, int] | None = None,
+) -> dict[int, str]:
+    """Live processes (not zombies) in one of `pgids`, referring to `home`, or among `known`
+    (pid -> start time, from `_family`): pid -> cmdline."""
+    home = home.resolve()
+    skip = _ancestors()
+    known = known or {}
+    found: dict[int, str] = {}
+    for pid in _proc_pids():
+        if pid in skip:
+            continue
+        st = _stat(pid)
+        if st is None or st[0] in ("Z", "X"):
+            continue
+        if st[2] in pgids or known.get(pid) == st[3] or _references_home(pid, home):
+            cmd = _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode(errors="replace")
+            found[pid] = cmd.strip()
+    return found
+
+
+def _kill_pids(pids: list[int], timeout: float = 5.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+            alive = [p for p in pids if _alive(p)]
+            if not alive:
+                return
+            time.sleep(0.1)
+        pids = alive
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+def _our_group(pgid: int | None, home: Path) -> bool:
+    """The recorded group is alive and is ours (guards against a reused pid)."""
+    if pgid is None or not procs.group_alive(pgid):
+        return False
+    return any(
+        (st := _stat(pid)) is not None and st[2] == pgid and _references_home(pid, home)
+        for pid in _proc_pids()
+    )
+
+
+def _running(layout: Layout) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for name in COMPONENTS:
+        pgid = procs.read_pid(layout.pid_file(name))
+        out[name] = pgid if _our_group(pgid, layout.home) else None
+    return out
+
+
+def _read_state(layout: Layout) -> dict[str, object]:
+    try:
+        data = json.loads(layout.state_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _env_file(env_file: Path | str | None) -> Path:
+    chosen = env_file or os.environ.get(ENV_FILE_ENV)
+    return Path(chosen) if chosen else lake_server.ENV_FILE
+
+
+def _port(api_port: int | None) -> int:
+    if api_port is not None:
+        return int(api_port)
+    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+
+
+def health(api_port: int, timeout: float = 2.0) -> dict[str, object] | None:
+    """The API's health document, None while it does not answer."""
+    url = f"http://{HOST}:{api_port}/api/v2/monitor/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            data = json.loads(resp.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _healthy(doc: dict[str, object] | None) -> bool:
+    if not doc:
+        return False
+    parts = [doc.get(p) for p in ("metadatabase", "scheduler", "triggerer", "dag_processor")]
+    return all(isinstance(p, dict) and p.get("status") == "healthy" for p in parts)
+
+
+def read_password(passwords_file: Path, username: str = USERNAME) -> str | None:
+    """SimpleAuthManager keeps {"user": "password"} as JSON in its passwords file."""
+    try:
+        data = json.loads(passwords_file.read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    value = data.get(username) if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --- up / down / status ------------------------------------------------------------------
+
+
+def up(
+    api_port: int | None = None,
+    home: Path | str | None = None,
+    env_file: Path | str | None = None,
+    timeout: float = 180.0,
+    wait_healthy: bool = True,
+    quiet: bool = False,
+    dags_folder: Path | str | None = None,
+) -> UpInfo:
+    """Start the lake and Airflow's four components; a component already running is kept.
+
+    Returns once the API answers (and, with `wait_healthy`, once the health endpoint reports
+    the scheduler, triggerer and dag-processor healthy). On failure, what this call started
+    is stopped again. `dags_folder` replaces the project's `dags/` (for tests).
+    """
+    t0 = time.monotonic()
+    say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
+    layout = Layout.resolve(home)
+    port = _port(api_port)
+
+    path = lake_server.ensure_env_file(_env_file(env_file))
+    lake_server.load_env_file(path)
+    lake = lake_server.from_env()
+    lake.start()
+    say(f"lake up: {lake.endpoint}")
+
+    running = _running(layout)
+    state = _read_state(layout)
+    if any(running.values()) and state.get("api_port") not in (None, port):
+        raise RuntimeError(
+            f"Airflow from {layout.home} is already running on port {state.get('api_port')}: "
+            "run `down` first to change the port"
+        )
+    if running["api-server"] is None and procs.port_open(HOST, port):
+        raise RuntimeError(f"port {port} on {HOST} is taken by another program: choose another")
+
+    env = airflow_env(home=layout.home, api_port=port)
+    env["PYTHONUNBUFFERED"] = "1"
+    # Airflow renames its processes with setproctitle, which by default overwrites the
+    # environment block /proc/PID/environ shows; SPT_NOENV keeps it, so `down` can find
+    # every process of this home by its AIRFLOW_HOME.
+    env["SPT_NOENV"] = "1"
+    if dags_folder is not None:
+        env["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(dags_folder).resolve())
+    passwords_file = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    layout.log_dir.mkdir(parents=True, exist_ok=True)
+    layout.state_file.write_text(
+        json.dumps(
+            {"api_port": port, "home": str(layout.home), "lake_pid_file": str(lake.pid_file)}
+        )
+    )
+
+    airflow = [sys.executable, "-m", "airflow"]
+    argv = {
+        "api-server": [
+            *airflow,
+            "api-server",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        "scheduler": [*airflow, "scheduler"],
+        "dag-processor": [*airflow, "dag-processor"],
+        "triggerer": [*airflow, "triggerer"],
+    }
+    to_start = [name for name in COMPONENTS if running[name] is None]
+    started: list[str] = []
+    popen: dict[str, subprocess.Popen] = {}
+    try:
+        if to_start:
+            say(f"airflow db migrate (log {layout.log_file('db-migrate')})")
+            with open(layout.log_file("db-migrate"), "ab") as log:
+                migrated = subprocess.run(
+                    [*airflow, "db", "migrate"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    timeout=max(30.0, timeout - (time.monotonic() - t0)),
+                )
+            if migrated.returncode != 0:
+                raise RuntimeError(
+                    f"airflow db migrate exited with {migrated.returncode}; end of its log:\n"
+                    + _tail(layout.log_file("db-migrate"))
+                )
+        for name in to_start:
+            proc = procs.spawn(
+                argv[name], layout.log_file(name), env=env, pid_file=layout.pid_file(name)
+            )
+            popen[name] = proc
+            started.append(name)
+            say(f"started {name} (pgid {proc.pid}, log {layout.log_file(name)})")
+
+        deadline = t0 + timeout
+        doc: dict[str, object] | None = None
+        while time.monotonic() < deadline:
+            for name, proc in popen.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {proc.returncode}; end of its log:\n"
+                        + _tail(layout.log_file(name))
+                    )
+            doc = health(port)
+            if doc is not None and (not wait_healthy or _healthy(doc)):
+                break
+            time.sleep(0.5)
+        else:
+            raise TimeoutError(
+                f"Airflow not {'healthy' if doc else 'answering'} on {HOST}:{port} after "
+                f"{timeout:.0f} s; last health: {doc}; see {layout.log_dir}"
+            )
+        password = None
+        for _ in range(50):
+            password = read_password(passwords_file)
+            if password:
+                break
+            time.sleep(0.2)
+    except BaseException:
+        for name in started:
+            procs.stop_pid_file(layout.pid_file(name), timeout=5.0)
+        raise
+
+    info = UpInfo(
+        url=f"http://{HOST}:{port}",
+        username=USERNAME,
+        password=password,
+        home=layout.home,
+        api_port=port,
+        pids={name: pgid for name, pgid in _running(layout).items() if pgid},
+        started=started,
+        already_running=[n for n in COMPONENTS if n not in started],
+        lake_endpoint=lake.endpoint,
+        seconds=time.monotonic() - t0,
+        logs=layout.log_dir,
+    )
+    say(info.describe())
+    return info
+
+
+def down(
+    home: Path | str | None = None,
+    env_file: Path | str | None = None,
+    stop_lake: bool = True,
+    timeout: float = 10.0,
+    quiet: bool = False,
+) -> list[str]:
+    """Stop what `up` started: each component's whole process group (SIGTERM, then SIGKILL
+    after `timeout` s), then any process still using this Airflow home, then the lake.
+    Returns one line per thing stopped."""
+    say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
+    layout = Layout.resolve(home)
+    stopped: list[str] = []
+
+    groups: dict[str, int] = {}
+    for name in COMPONENTS:
+        pgid = procs.read_pid(layout.pid_file(name))
+        if pgid is not None and _our_group(pgid, layout.home):
+            groups[name] = pgid
+    family = _family(set(groups.values()))
+
+    def stop(pgid: int) -> str:
+        t = time.monotonic()
+        procs.stop_group(pgid, timeout)
+        took = time.monotonic() - t
+        return f"{took:.1f} s" + (", SIGKILL" if took >= timeout else "")
+
+    if groups:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            how = list(pool.map(stop, groups.values()))
+        stopped += [f"{n} (pgid {g}; {h})" for (n, g), h in zip(groups.items(), how, strict=True)]
+    for name in COMPONENTS:
+        with contextlib.suppress(FileNotFoundError):
+            layout.pid_file(name).unlink()
+
+    left = find_processes(layout.home, set(groups.values()), family)
+    if left:
+        _kill_pids(list(left))
+        stopped += [f"straggler pid {pid}: {cmd[:100]}" for pid, cmd in left.items()]
+    still = find_processes(layout.home, set(groups.values()), family)
+    if still:
+        raise RuntimeError(f"processes survived SIGKILL: {still}")
+
+    if stop_lake:
+        path = _env_file(env_file)
+        if path.exists():
+            lake_server.load_env_file(path)
+        lake = lake_server.from_env()
+        pid_files = {lake.pid_file}
+        recorded = _read_state(layout).get("lake_pid_file")
+        if isinstance(recorded, str):
+            pid_files.add(Path(recorded))
+        for pid_file in pid_files:
+            if procs.stop_pid_file(pid_file):
+                stopped.append(f"lake ({pid_file.name})")
+    with contextlib.suppress(FileNotFoundError):
+        layout.state_file.unlink()
+
+    for line in stopped:
+        say(f"stopped {line}")
+    if not stopped:
+        say("nothing was running")
+    return stopped
+
+
+def status(home: Path | str | None = None, env_file: Path | str | None = None) -> Status:
+    layout = Layout.resolve(home)
+    running = _running(layout)
+    port = _read_state(layout).get("api_port")
+    api_port = int(port) if isinstance(port, int) else None
+    path = _env_file(env_file)
+    if path.exists():
+        lake_server.load_env_file(path)
+    lake = lake_server.from_env()
+    ours = {p for p in running.values() if p}
+    stragglers = sorted(
+        pid
+        for pid in find_processes(layout.home)
+        if (st := _stat(pid)) is not None and st[2] not in ours
+    )
+    return Status(
+        home=layout.home,
+        api_port=api_port,
+        components=running,
+        health=health(api_port) if api_port else None,
+        lake_running=lake.running(),
+        lake_endpoint=lake.endpoint,
+        stragglers=stragglers,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="buildout-airflow", description="A local Airflow (UI on 127.0.0.1) plus the lake."
+    )
+    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"API/UI port (env {PORT_ENV}, default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--home", default=None, help=f"AIRFLOW_HOME (env {HOME_ENV}, default var/airflow)"
+    )
+    parser.add_argument("--env-file", default=None, help=f"the .env to load (env {ENV_FILE_ENV})")
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds `up` waits for health"
+    )
+    args = parser.parse_args(argv)
+    if args.action == "up":
+        up(api_port=args.port, home=args.home, env_file=args.env_file, timeout=args.timeout)
+    elif args.action == "down":
+        down(home=args.home, env_file=args.env_file)
+    else:
+        st = status(home=args.home, env_file=args.env_file)
+        print(st.describe())
+        return 0 if st.running else 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""`make up` / `make down`: a real local Airflow (four process groups) and lake on free ports
+in a temporary var dir; the UI/API answers on 127.0.0.1 only, the printed password logs in,
+the DAG list answers, `up` is idempotent, and `down` leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from buildout_tracker import local_airflow, procs
+from buildout_tracker.lake_server import ensure_env_file
+from buildout_tracker.settings import PROJECT_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+# What `up` reads from the environment: cleared so the developer's shell cannot leak in.
+_ISOLATE = (
+    "BUILDOUT_S3_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "BUILDOUT_LANDING_BUCKET",
+    "BUILDOUT_LAKE_BUCKET",
+    "BUILDOUT_PII_HMAC_KEY",
+    "BUILDOUT_ALERT_WEBHOOK",
+    "AIRFLOW_HOME",
+    local_airflow.PORT_ENV,
+    local_airflow.HOME_ENV,
+    local_airflow.ENV_FILE_ENV,
+)
+
+
+@dataclass
+class Sandbox:
+    var: Path
+    env_file: Path
+    api_port: int
+    lake_port: int
+
+    @property
+    def home(self) -> Path:
+        return (self.var / "airflow").resolve()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    saved = dict(os.environ)  # `up` loads .env into os.environ: put it back afterwards
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
+    lake_port = procs.free_port()
+    env_file = ensure_env_file(tmp_path / ".env", port=lake_port)
+    box = Sandbox(tmp_path / "var", env_file, procs.free_port(), lake_port)
+    try:
+        yield box
+    finally:
+        local_airflow.down(env_file=env_file, timeout=10, quiet=True)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _request(
+    url: str, data: bytes | None = None, token: str | None = None, timeout: float = 20
+) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of LISTEN sockets on `port`, from /proc/net/tcp{,6} (hex, as stored)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                local, state = line.split()[1], line.split()[3]
+                addr, _, hexport = local.rpartition(":")
+                if state == "0A" and int(hexport, 16) == port:
+                    found.add(addr)
+    return found
+
+
+def _other_address() -> str | None:
+    """A non-loopback IPv4 address of this machine, if it has one."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
+            addr = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if addr.startswith("127.") else addr
+
+
+def _leftovers(home: Path, pgids: set[int]) -> list[str]:
+    """Independent of the module's own scan: any live process in a recorded group, or whose
+    environment or command line mentions the Airflow home."""
+    me = os.getpid()
+    left = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[-1].split()
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat[0] in (b"Z", b"X"):
+            continue
+        if int(stat[2]) in pgids or str(home).encode() in environ + cmdline:
+            left.append(entry + ": " + cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return left
+
+
+def _dag_files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.glob("**/*.py"))
+        if not p.name.startswith("_") and ("@dag" in p.read_text() or "DAG(" in p.read_text())
+    ]
+
+
+def test_up_serves_ui_on_loopback_with_login_then_down_leaves_nothing(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t0 = time.monotonic()
+    info = local_airflow.up(api_port=sandbox.api_port, env_file=sandbox.env_file, timeout=150)
+    up_seconds = time.monotonic() - t0
+    printed = capsys.readouterr().out
+    pgids = set(info.pids.values())
+    base = f"http://127.0.0.1:{sandbox.api_port}"
+
+    # What `up` prints: the URL and a login that is the one SimpleAuthManager wrote.
+    assert info.url == base and base in printed
+    assert set(info.pids) == set(local_airflow.COMPONENTS) and len(pgids) == 4
+    assert info.home == sandbox.home
+    written = json.loads((sandbox.home / "passwords.json").read_text())
+    assert info.password == written["admin"]
+    assert f"user 'admin', password '{written['admin']}'" in printed
+    for name in local_airflow.COMPONENTS:
+        assert (sandbox.var / "run" / f"airflow-{name}.pid").exists()
+        assert (sandbox.var / "logs" / f"airflow-{name}.log").exists()
+
+    # Loopback only.
+    listening = _listening_addresses(sandbox.api_port)
+    assert listening == {"0100007F"}, listening
+    other = _other_address()
+    if other is not None:
+        with socket.socket() as s:
+            s.settimeout(2)
+            assert s.connect_ex((other, sandbox.api_port)) != 0
+
+    # Login with the printed password; the wrong one is refused; the API needs the token.
+    login = json.dumps({"username": "admin", "password": info.password}).encode()
+    code, body = _request(f"{base}/auth/token", login)
+    assert code == 201 and body.get("access_token"), (code, body)
+    token = body["access_token"]
+    wrong = json.dumps({"username": "admin", "password": "not-" + (info.password or "")}).encode()
+    assert _request(f"{base}/auth/token", wrong)[0] == 401
+    assert _request(f"{base}/api/v2/dags")[0] == 401
+    code, dags = _request(f"{base}/api/v2/dags?limit=100", token=token)
+    assert code == 200 and "total_entries" in dags
+
+    # The project's DAG files, if the lead has written some: parsed, no import errors.
+    dag_files = _dag_files(PROJECT_ROOT / "dags")
+    if dag_files:
+        deadline = time.monotonic() + 90
+        while True:
+            _, dags = _request(f"{base}/api/v2/dags?limit=100", token=token)
+            _, errors = _request(f"{base}/api/v2/importErrors", token=token)
+            parsed = {d.get("fileloc") for d in dags.get("dags", [])}
+            missing = [str(p) for p in dag_files if str(p) not in parsed]
+            if errors.get("total_entries") or not missing or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert errors.get("total_entries") == 0, errors
+        assert not missing, f"DAG files with no DAG in the API: {missing}"
+
+    # Idempotent: a second `up` starts nothing and keeps the same groups.
+    t1 = time.monotonic()
+    again = local_airflow.up(
+        api_port=sandbox.api_port, env_file=sandbox.env_file, timeout=60, quiet=True
+    )
+    assert again.started == [] and again.pids == info.pids
+    assert time.monotonic() - t1 < 15
+    assert local_airflow.status(env_file=sandbox.env_file).running
+
+    t2 = time.monotonic()
+    stopped = local_airflow.down(env_file=sandbox.env_file)
+    down_seconds = time.monotonic() - t2
+    print(f"up {up_seconds:.1f} s, down {down_seconds:.1f} s: {stopped}")
+
+    assert [line.split(" ")[0] for line in stopped[:4]] == list(local_airflow.COMPONENTS)
+    assert any(line.startswith("lake") for line in stopped)
+    assert not procs.port_open("127.0.0.1", sandbox.api_port)
+    assert not procs.port_open("127.0.0.1", sandbox.lake_port)
+    assert not list((sandbox.var / "run").glob("*.pid"))
+    assert _leftovers(sandbox.home, pgids) == []
+    assert local_airflow.down(env_file=sandbox.env_file, quiet=True) == []
+
+
+SLEEPER_DAG = '''
+"""Test DAG: one task whose command forks a child that leaves the task's process group."""
+from airflow.sdk import dag, task
+import pendulum
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False)
+def sleeper():
+    @task.bash
+    def nap() -> str:
+        return "setsid sleep 600 & sleep 600"
+
+    nap()
+
+
+sleeper()
+'''
+
+
+def test_down_kills_running_tasks_and_their_escaped_children(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "sleeper.py").write_text(textwrap.dedent(SLEEPER_DAG))
+    info = local_airflow.up(
+        api_port=sandbox.api_port,
+        env_file=sandbox.env_file,
+        timeout=150,
+        quiet=True,
+        dags_folder=dags,
+    )
+    base = info.url
+    login = json.dumps({"username": "admin", "password": info.password}).encode()
+    token = _request(f"{base}/auth/token", login)[1]["access_token"]
+
+    deadline = time.monotonic() + 90
+    while _request(f"{base}/api/v2/dags/sleeper", token=token)[0] != 200:
+        assert time.monotonic() < deadline, "sleeper DAG never parsed"
+        time.sleep(1)
+    run = json.dumps({"logical_date": None}).encode()
+    code, body = _request(f"{base}/api/v2/dags/sleeper/dagRuns", run, token=token)
+    assert code == 200, (code, body)
+    run_id = body["dag_run_id"]
+
+    def sleepers() -> list[int]:
+        out = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if cmd == b"sleep\x00600\x00":
+                    out.append(int(entry))
+        return out
+
+    task_url = f"{base}/api/v2/dags/sleeper/dagRuns/{run_id}/taskInstances/nap"
+    while len(sleepers()) < 2:
+        state = _request(task_url, token=token)[1].get("state")
+        assert state in (None, "scheduled", "queued", "running"), state
+        assert time.monotonic() < deadline + 60, f"task never started its sleeps (state {state})"
+        time.sleep(1)
+    naps = sleepers()
+
+    stopped = local_airflow.down(env_file=sandbox.env_file, quiet=True)
+    print(stopped)
+    assert [line.split(" ")[0] for line in stopped[:4]] == list(local_airflow.COMPONENTS)
+    assert [pid for pid in naps if local_airflow._alive(pid)] == []
+    assert _leftovers(sandbox.home, set(info.pids.values())) == []
