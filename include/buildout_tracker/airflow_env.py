@@ -74,6 +74,10 @@ def airflow_env(
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+            # Keep /proc/<pid>/environ readable after setproctitle, so `make down` and the
+            # system test can find every process of this home.
+            "SPT_NOENV": "1",
             "GX_ANALYTICS_ENABLED": "False",
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }

@@ -29,6 +29,7 @@ from buildout_tracker.ingest import state, zones
 from buildout_tracker.ingest.feed_week import read_report
 from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
 from buildout_tracker.model import FeedWeekStatus, WeekInputs
+from buildout_tracker.timing import phase
 from buildout_tracker.weeks import previous, status_date
 
 log = logging.getLogger(__name__)
@@ -167,17 +168,29 @@ def compute_and_audit(inputs: WeekInputs) -> tuple[dict[str, pa.Table], list[Any
     from buildout_tracker.tables import compute_all
     from buildout_tracker.tables.audit import audit_week
 
-    tables = compute_all(inputs)
-    return tables, audit_week(tables, inputs)
+    with phase("compute"):
+        tables = compute_all(inputs)
+    with phase("audit"):
+        failures = audit_week(tables, inputs)
+    return tables, failures
 
 
 def publish_week(lake: Bucket, landing: Bucket, week: str, run_id: str = "manual", fail_after: int | None = None) -> PublishResult:
     """Compute, audit and publish one week. `fail_after` (tests) stops after N tables are in place."""
-    inputs = load_week_inputs(lake, week)
+    with phase("compute"):
+        inputs = load_week_inputs(lake, week)
     tables, failures = compute_and_audit(inputs)
     if failures:
         raise AuditFailed(week, failures)
+    return _publish(lake, week, run_id, inputs, tables, fail_after)
 
+
+def _publish(lake: Bucket, week: str, run_id: str, inputs: WeekInputs, tables: dict[str, pa.Table], fail_after: int | None) -> PublishResult:
+    with phase("publish"):
+        return _publish_objects(lake, week, run_id, inputs, tables, fail_after)
+
+
+def _publish_objects(lake: Bucket, week: str, run_id: str, inputs: WeekInputs, tables: dict[str, pa.Table], fail_after: int | None) -> PublishResult:
     staged: dict[str, tuple[str, bytes]] = {}
     staging = f"curated/_staging/week={week}/{_safe(run_id)}/"
     for name, table in tables.items():

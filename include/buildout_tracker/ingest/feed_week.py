@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from buildout_tracker import settings
+from buildout_tracker.timing import phase
 from buildout_tracker.ingest import zones
 from buildout_tracker.ingest.landing import Delivery, deliveries
 from buildout_tracker.lake import Bucket
@@ -269,7 +270,8 @@ def _process_file(
 ) -> FileOutcome:
     from buildout_tracker import feeds
 
-    parsed = feeds.parse_file(spec, delivery.key, data, hmac_key)
+    with phase("ingest"):
+        parsed = feeds.parse_file(spec, delivery.key, data, hmac_key)
     out.warnings = list(parsed.warnings)
     for warning in parsed.warnings:
         log.warning("%s: %s: %s", feed, delivery.key, warning)
@@ -281,22 +283,24 @@ def _process_file(
         log.warning("%s: file %s quarantined: %s (%s)", feed, delivery.key, out.reason, out.rule)
         return out
 
-    check = feeds.check_rows(spec, parsed.frame, ctx)
-    gx = validator.validate(spec, parsed.frame, delivery.key, ctx)
-    lake.put_json(zones.validation_result(feed, week, out.fid), gx.results)
+    with phase("validate"):
+        check = feeds.check_rows(spec, parsed.frame, ctx)
+        gx = validator.validate(spec, parsed.frame, delivery.key, ctx)
+        lake.put_json(zones.validation_result(feed, week, out.fid), gx.results)
 
-    valid = check.valid.copy()
-    valid["_file"] = delivery.key
-    valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
-    out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
-    lake.put_bytes(out.validated_key, frame_to_parquet(valid))
+    with phase("ingest"):
+        valid = check.valid.copy()
+        valid["_file"] = delivery.key
+        valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
+        out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
+        lake.put_bytes(out.validated_key, frame_to_parquet(valid))
 
-    rejected = _rejected_rows(parsed.rejected, check.quarantined)
-    if len(rejected):
-        out.quarantine_key = zones.quarantine_rows(feed, spec.kind, week, out.fid)
-        rejected.insert(0, "_file", delivery.key)
-        rejected["_run_id"] = out.run_id
-        lake.put_bytes(out.quarantine_key, frame_to_parquet(rejected))
+        rejected = _rejected_rows(parsed.rejected, check.quarantined)
+        if len(rejected):
+            out.quarantine_key = zones.quarantine_rows(feed, spec.kind, week, out.fid)
+            rejected.insert(0, "_file", delivery.key)
+            rejected["_run_id"] = out.run_id
+            lake.put_bytes(out.quarantine_key, frame_to_parquet(rejected))
 
     out.outcome = INGESTED
     out.rows_in = int(parsed.rows_in)

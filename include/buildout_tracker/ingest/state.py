@@ -26,6 +26,7 @@ import pandas as pd
 from buildout_tracker.ingest import zones
 from buildout_tracker.ingest.feed_week import INGESTED, FeedWeekReport, concat_validated, frame_to_parquet
 from buildout_tracker.lake import Bucket
+from buildout_tracker.timing import phase
 from buildout_tracker.weeks import parse_week, week_dates
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ def read_state(lake: Bucket, ref: StateRef | None) -> pd.DataFrame | None:
 
 
 def write_state(lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str) -> StateRef:
+    with phase("state"):
+        return _write_state(lake, name, week, frame, base, note)
+
+
+def _write_state(lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str) -> StateRef:
     data = frame_to_parquet(frame)
     sha = hashlib.sha256(data).hexdigest()
     key = zones.state_table(name, week)

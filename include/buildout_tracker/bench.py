@@ -1,0 +1,146 @@
+"""`make bench`: measured, not asserted. Each figure is reported with the baseline it is
+compared against, measured in the same process.
+
+- `ingest`: one generated full extract of 1M PO lines; alternating in one process (a) a plain
+  pyarrow CSV -> Parquet copy and (b) our parse + rules + GX suite + split + write. Ratio b/a
+  and peak RSS (target: ratio <= 2.5, RSS < 2 GB).
+- `parse`: each DAG file's parse time beyond importing Airflow and a trivial @task DAG
+  (target < 0.2 s; no pandas, GX or boto3 at module level).
+- `cycle`: SCALE=large history (200 sites, 20k requisitions, ~1M PO-line versions over two
+  years) on its own local lake: the wall time of each phase of every weekly cycle, peak RSS,
+  week 100 against week 10 (target <= 1.3x), and the whole backfill in minutes.
+
+Results are printed and written to var/bench/results-<what>.json.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from buildout_tracker.settings import PROJECT_ROOT, var_dir
+
+BENCH_DIR = var_dir() / "bench"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _save(what: str, result: dict[str, Any]) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    (BENCH_DIR / f"results-{what}.json").write_text(json.dumps(result, indent=1, default=str))
+
+
+def bench_parse() -> dict[str, Any]:
+    from buildout_tracker.dag_parse import parse_cost
+
+    out = {}
+    for path in sorted((PROJECT_ROOT / "dags").glob("*.py")):
+        r = parse_cost(path)
+        out[path.stem] = r
+        print(f"  {path.stem:<28} {r['parse_s'] * 1000:7.1f} ms beyond baseline "
+              f"(airflow import {r['airflow_import_s']:.2f} s, trivial @task DAG {r['baseline_dag_s'] * 1000:.0f} ms); "
+              f"heavy imports: {r['heavy'] or 'none'}")  # fmt: skip
+    return out
+
+
+def bench_ingest(lines: int = 1_000_000) -> dict[str, Any]:
+    """Generate the extract in a child process, then measure in another (clean peak RSS)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"po_lines_full_{lines}.csv"
+    if not path.exists():
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "buildout_tracker.generator", "--full-extract", str(lines), "--out", str(path)],
+            check=True,
+        )
+        print(f"  generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s")
+    code = (
+        "import json, sys; from buildout_tracker.feeds.bench import bench_po_lines; "
+        f"print('RESULT ' + json.dumps(bench_po_lines({str(path)!r}), default=str))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    result = dict(json.loads(line[7:]))
+    result["file"] = str(path)
+    for k, v in result.items():
+        print(f"  {k}: {v}")
+    return result
+
+
+def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[str, Any]:
+    """A whole large-scale history on a fresh local lake, one process, phases per week."""
+    import os
+
+    from buildout_tracker import cycle, pipeline, procs, timing
+    from buildout_tracker.generator import BucketSink, generate
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.lake_server import LakeServer
+    from buildout_tracker.weeks import parse_range
+
+    root = BENCH_DIR / "lake-large"
+    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
+    server.start()
+    try:
+        os.environ.update(server.env())
+        os.environ.setdefault("BUILDOUT_PII_HMAC_KEY", "bench-only-key")
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        lake.delete_prefix("")
+        weeks = parse_range(weeks_spec)
+        t0 = time.perf_counter()
+        marker = root / f".generated-{weeks_spec}-{seed}"
+        if not marker.exists():
+            landing.delete_prefix("")
+            generate(weeks, scale="large", seed=seed, defects=0.0, sink=BucketSink(landing))
+            marker.write_text("ok")
+        gen_s = time.perf_counter() - t0
+        print(f"  generated {len(weeks)} weeks at scale large in {gen_s:.0f} s")
+        rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench")
+        per_week = []
+        backfill_t0 = time.perf_counter()
+        for k, week in enumerate(weeks, 1):
+            timing.reset()
+            w0 = time.perf_counter()
+            outcome = cycle.run_week(rt, week, docs=False, notify=False)
+            total = time.perf_counter() - w0
+            phases = timing.snapshot()
+            delivered = sum(r.summary()["rows_in"] for r in outcome.reports.values())
+            per_week.append({"week": week, "k": k, "seconds": total, "phases": phases, "rows_in": delivered,
+                             "published": outcome.published is not None, "rss_mb": _rss_mb()})  # fmt: skip
+            if k in (1, 2, 10, 50, 100) or k == len(weeks) or k % 10 == 0:
+                print(f"  week {k:>3} {week}: {total:5.1f} s, rows in {delivered:>8}, "
+                      + ", ".join(f"{p} {s:.1f}" for p, s in sorted(phases.items()))
+                      + f", peak RSS {_rss_mb():.0f} MB")  # fmt: skip
+        backfill_s = time.perf_counter() - backfill_t0
+        result: dict[str, Any] = {"weeks": len(weeks), "generation_s": gen_s, "backfill_s": backfill_s,
+                                  "peak_rss_mb": _rss_mb(), "per_week": per_week}  # fmt: skip
+        if len(per_week) >= 100:
+            w10, w100 = per_week[9], per_week[99]
+            result["week10_s"], result["week100_s"] = w10["seconds"], w100["seconds"]
+            result["week100_over_week10"] = w100["seconds"] / w10["seconds"]
+            result["week10_rows_in"], result["week100_rows_in"] = w10["rows_in"], w100["rows_in"]
+        result["max_week_s"] = max(w["seconds"] for w in per_week[1:]) if len(per_week) > 1 else None
+        result["first_week_s"] = per_week[0]["seconds"]
+        print(f"  backfill of {len(weeks)} weeks: {backfill_s / 60:.1f} min; peak RSS {_rss_mb():.0f} MB")
+        if "week100_over_week10" in result:
+            print(f"  week 100 / week 10: {result['week100_s']:.1f} s / {result['week10_s']:.1f} s = {result['week100_over_week10']:.2f}")
+        return result
+    finally:
+        server.stop()
+
+
+def main(what: str = "all") -> int:
+    todo = ["parse", "ingest", "cycle"] if what == "all" else [what]
+    for name in todo:
+        print(f"== bench {name}")
+        fn = {"parse": bench_parse, "ingest": bench_ingest, "cycle": bench_cycle}[name]
+        _save(name, fn())
+    print(f"results in {BENCH_DIR}")
+    return 0
