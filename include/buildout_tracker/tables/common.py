@@ -1,0 +1,427 @@
+"""Definitions shared by the published tables (tables.md, "Shared definitions").
+
+Every table module takes its live lines, USD amounts, plans to date, hires, slips and RAG
+bands from here, so that one number means one thing in every table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from buildout_tracker import weeks
+from buildout_tracker.model import WeekInputs
+
+WORKSTREAMS: tuple[str, ...] = (
+    "compute_hardware",
+    "chip_development",
+    "data_centers",
+    "ai_software",
+)
+PROGRAM = "program"
+AREAS: tuple[str, ...] = (PROGRAM, *WORKSTREAMS)
+MILESTONE_CODES: tuple[str, ...] = (
+    "LAND_ACQUIRED",
+    "PERMITS_ISSUED",
+    "GROUNDBREAKING",
+    "SHELL_COMPLETE",
+    "POWER_ENERGIZED",
+    "COOLING_COMMISSIONED",
+    "IT_FITOUT_COMPLETE",
+    "GO_LIVE",
+)
+MILESTONE_SEQ: dict[str, int] = {code: i + 1 for i, code in enumerate(MILESTONE_CODES)}
+
+# Column-name fragments that would mean personal data or free text reached a published table.
+PERSONAL_DATA_MARKERS: tuple[str, ...] = (
+    "email",
+    "e_mail",
+    "candidate",
+    "reported_by",
+    "hiring_manager",
+    "notes",
+    "description",
+    "phone",
+)
+
+
+@dataclass(frozen=True)
+class AuditFailure:
+    """One failed check of a computed week, named so that the run's message is actionable."""
+
+    table: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.check}: {self.message}"
+
+
+class MissingFxRate(ValueError):
+    """A live PO line's currency has no rate on or before the status date."""
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+def col(name: str, type_: pa.DataType, description: str) -> pa.Field:
+    """A published column; its description feeds the data dictionary and the Athena DDL."""
+    return pa.field(name, type_, nullable=True, metadata={"description": description})
+
+
+def description(f: pa.Field) -> str:
+    return (f.metadata or {}).get(b"description", b"").decode()
+
+
+# `week` is text stored dictionary-encoded (Parquet: a UTF8 string column). The Hive partition
+# folder carries the same key, and pyarrow/pandas infer a partition key as dictionary-encoded
+# text: a plain string column in the files makes `pandas.read_parquet("curated/<table>/")` and
+# `pyarrow.parquet.read_table` fail with "Unable to merge: Field week has incompatible types".
+WEEK_TYPE = pa.dictionary(pa.int32(), pa.string())
+
+WEEK_FIELDS: tuple[pa.Field, ...] = (
+    col("week", WEEK_TYPE, "ISO week of the row, written 2026-W48; also the Hive partition key."),
+    col(
+        "status_date", pa.date32(), "The Sunday of the week: every to date figure is as of its end."
+    ),
+)
+
+
+def schema(*fields: pa.Field) -> pa.Schema:
+    return pa.schema([*WEEK_FIELDS, *fields])
+
+
+def to_table(df: pd.DataFrame, schema_: pa.Schema) -> pa.Table:
+    """Frame to Arrow with exactly the published schema (NaN and NaT become null)."""
+    arrays = []
+    n = len(df)
+    for f in schema_:
+        if f.name not in df.columns:
+            raise KeyError(f"computed frame lacks published column {f.name!r}")
+        s = df[f.name]
+        arrays.append(_to_array(s, f.type) if n else pa.array([], type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema_)
+
+
+def _to_array(s: pd.Series, type_: pa.DataType) -> pa.Array:
+    values: list[Any]
+    if pa.types.is_date32(type_):
+        values = [_as_date(v) for v in s.tolist()]
+        return pa.array(values, type=type_)
+    if pa.types.is_int64(type_):
+        values = [None if _isnull(v) else int(v) for v in s.tolist()]
+        return pa.array(values, type=type_)
+    if pa.types.is_float64(type_):
+        values = [None if _isnull(v) else float(v) for v in s.tolist()]
+        return pa.array(values, type=type_)
+    if pa.types.is_boolean(type_):
+        values = [None if _isnull(v) else bool(v) for v in s.tolist()]
+        return pa.array(values, type=type_)
+    if pa.types.is_string(type_):
+        values = [None if _isnull(v) else str(v) for v in s.tolist()]
+        return pa.array(values, type=type_)
+    if pa.types.is_dictionary(type_):
+        return _to_array(s, type_.value_type).dictionary_encode().cast(type_)
+    if pa.types.is_list(type_):
+        values = [None if v is None else [str(x) for x in v] for v in s.tolist()]
+        return pa.array(values, type=type_)
+    raise TypeError(f"no conversion for {type_}")
+
+
+def _isnull(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float | np.floating):
+        return bool(np.isnan(v))
+    return False
+
+
+def _as_date(v: Any) -> date | None:
+    if _isnull(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, np.datetime64):
+        return pd.Timestamp(v).date()
+    if isinstance(v, date):
+        return v if type(v) is date else v.date()  # type: ignore[attr-defined]
+    return pd.Timestamp(v).date()
+
+
+def with_week(df: pd.DataFrame, inputs: WeekInputs) -> pd.DataFrame:
+    df = df.copy()
+    df.insert(0, "week", inputs.week)
+    df.insert(1, "status_date", inputs.status_date)
+    return df
+
+
+# --- frames as the model hands them over --------------------------------------------------
+
+
+def dates(s: pd.Series) -> pd.Series:
+    """Naive datetime64 at midnight whatever arrived (date objects, strings, timestamps)."""
+    out = pd.to_datetime(s, errors="coerce")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.dt.normalize().astype("datetime64[ns]")
+
+
+def ts(d: date) -> pd.Timestamp:
+    return pd.Timestamp(d)
+
+
+def text(s: pd.Series) -> pd.Series:
+    return s.astype("object").where(s.notna(), None).map(lambda v: v if v is None else str(v))
+
+
+def week_bounds(inputs: WeekInputs) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Monday and Sunday of the week, both inclusive."""
+    sunday = inputs.status_date
+    return ts(sunday - timedelta(days=6)), ts(sunday)
+
+
+# --- PO lines -----------------------------------------------------------------------------
+
+
+def current_lines(po_lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per (po_number, po_line): the version with the greatest change_ts.
+
+    The model already hands over current versions; a line that still arrives twice (the same
+    line sent twice in one file) must not be counted twice, so the later row wins here too.
+    """
+    po = po_lines.reset_index(drop=True).copy()
+    po["_row"] = np.arange(len(po))
+    order = ["change_ts", "_row"] if "change_ts" in po.columns else ["_row"]
+    po = po.sort_values(order, kind="mergesort", na_position="first")
+    po = po.drop_duplicates(["po_number", "po_line"], keep="last")
+    return po.sort_values("_row", kind="mergesort").drop(columns="_row").reset_index(drop=True)
+
+
+def live_mask(po: pd.DataFrame) -> pd.Series:
+    """Live: current (the caller passes current lines), not deleted, status not cancelled."""
+    deleted = po["deleted"].astype("boolean").fillna(False).astype(bool)
+    cancelled = po["status"].astype("object").eq("cancelled").fillna(False).astype(bool)
+    return ~deleted & ~cancelled
+
+
+def fx_in_force(fx_rates: pd.DataFrame, status_date: date) -> dict[str, float]:
+    """usd_per_unit of each currency's latest rate_date on or before the status date; USD = 1."""
+    rates: dict[str, float] = {}
+    if fx_rates is not None and len(fx_rates):
+        fx = fx_rates.assign(rate_date=dates(fx_rates["rate_date"]))
+        fx = fx[fx["rate_date"] <= ts(status_date)]
+        fx = fx.sort_values(["currency", "rate_date"], kind="mergesort")
+        latest = fx.drop_duplicates("currency", keep="last")
+        rates = {
+            str(c): float(r)
+            for c, r in zip(latest["currency"], latest["usd_per_unit"], strict=True)
+        }
+    rates["USD"] = 1.0
+    return rates
+
+
+def line_amounts(inputs: WeekInputs) -> pd.DataFrame:
+    """Current PO lines with `live`, `usd_per_unit`, `committed_usd` and `received_usd`.
+
+    A live line whose currency has no rate on or before the status date stops the week with a
+    named error: publishing it at 0 or dropping it would be a wrong number.
+    """
+    po = current_lines(inputs.po_lines)
+    rates = fx_in_force(inputs.fx_rates, inputs.status_date)
+    po["live"] = live_mask(po).to_numpy()
+    currency = po["currency"].astype("object").map(lambda c: None if _isnull(c) else str(c).upper())
+    po["usd_per_unit"] = currency.map(lambda c: rates.get(c, np.nan) if c else np.nan).astype(float)
+    missing = po["live"] & po["usd_per_unit"].isna()
+    if missing.any():
+        bad = sorted({str(c) for c in currency[missing]})
+        raise MissingFxRate(
+            f"{inputs.week}: no FX rate on or before {inputs.status_date} for {', '.join(bad)} "
+            f"({int(missing.sum())} live PO lines)"
+        )
+    rate = po["usd_per_unit"].fillna(0.0)
+    net = pd.to_numeric(po["net_value"], errors="coerce").astype(float).fillna(0.0)
+    rec = pd.to_numeric(po["received_qty"], errors="coerce").astype(float).fillna(
+        0.0
+    ) * pd.to_numeric(po["unit_price"], errors="coerce").astype(float).fillna(0.0)
+    po["committed_usd"] = np.where(po["live"], net * rate, 0.0)
+    po["received_usd"] = np.where(po["live"], rec * rate, 0.0)
+    for c in ("requested_delivery_date", "last_receipt_date"):
+        po[c] = dates(po[c])
+    po["quantity"] = pd.to_numeric(po["quantity"], errors="coerce").astype(float)
+    po["received_qty"] = pd.to_numeric(po["received_qty"], errors="coerce").astype(float)
+    return po
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def plan_share_to_date(quarter: str, status_date: date) -> float:
+    """Share of a quarter's plan due by the end of the status date.
+
+    1 for a quarter that ended on or before the status date, 0 for one not begun, else the
+    days elapsed up to and including the status date over the days in the quarter.
+    """
+    first, last = weeks.quarter_bounds(quarter)
+    if last <= status_date:
+        return 1.0
+    if first > status_date:
+        return 0.0
+    return ((status_date - first).days + 1) / ((last - first).days + 1)
+
+
+def plan_to_date(plan: pd.DataFrame, value: str, status_date: date) -> pd.Series:
+    """Each plan row's amount due to date (rows keep their index)."""
+    shares = plan["quarter"].map(lambda q: plan_share_to_date(str(q), status_date)).astype(float)
+    return pd.to_numeric(plan[value], errors="coerce").astype(float).fillna(0.0) * shares
+
+
+# --- hiring -------------------------------------------------------------------------------
+
+
+def highest_versions(offers: pd.DataFrame) -> pd.DataFrame:
+    """The version of each offer_id that counts: its highest."""
+    if offers is None or offers.empty:
+        return pd.DataFrame(
+            columns=["offer_id", "version", "req_id", "status", "extended_date", "resolved_date"]
+        )
+    o = offers.copy()
+    o["version"] = pd.to_numeric(o["version"], errors="coerce")
+    o = o.sort_values(["offer_id", "version"], kind="mergesort")
+    o = o.drop_duplicates("offer_id", keep="last").reset_index(drop=True)
+    o["extended_date"] = dates(o["extended_date"])
+    o["resolved_date"] = dates(o["resolved_date"])
+    return o
+
+
+def hires(requisitions: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
+    """Every hire (highest version accepted) with hire_date and its requisition's keys.
+
+    Columns: offer_id, req_id, hire_date, workstream, role_family. An accepted offer whose
+    requisition is not in the snapshot cannot be attributed and is left out (the hiring feed
+    rejects such offers before they get here).
+    """
+    top = highest_versions(offers)
+    acc = top[top["status"].astype("object").eq("accepted").fillna(False).astype(bool)]
+    acc = acc[acc["resolved_date"].notna()]
+    reqs = requisitions[["req_id", "workstream", "role_family"]].astype("object")
+    out = acc[["offer_id", "req_id", "resolved_date"]].astype({"req_id": "object"})
+    out = out.merge(reqs, on="req_id", how="inner").rename(columns={"resolved_date": "hire_date"})
+    return out.reset_index(drop=True)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """numpy's default (linear interpolation between order statistics); None when empty."""
+    if len(values) == 0:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+# --- milestones ---------------------------------------------------------------------------
+
+
+def slip_days(
+    complete: pd.Series, actual: pd.Series, forecast: pd.Series, baseline: pd.Series
+) -> pd.Series:
+    """(actual if complete, else forecast) minus baseline, in days; null when either is unknown."""
+    basis = dates(actual).where(complete.to_numpy(), dates(forecast))
+    diff = (basis - dates(baseline)).dt.days
+    return diff.astype("Int64")
+
+
+# --- ratios and RAG -----------------------------------------------------------------------
+
+
+def ratio(num: float, den: float) -> float | None:
+    """Null when the denominator is 0 (or unknown)."""
+    if den is None or _isnull(den) or den == 0 or num is None or _isnull(num):
+        return None
+    return float(num) / float(den)
+
+
+GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
+RAG_ORDER = {GREEN: 0, AMBER: 1, RED: 2}
+RAG_VALUES = (GREEN, AMBER, RED, GREY)
+
+# rule -> (amber floor, green floor) for rules where higher is better.
+FLOOR_RULES: dict[str, tuple[float, float]] = {
+    "spi": (0.90, 0.95),
+    "cpi": (0.90, 0.95),
+    "hiring_attainment": (0.85, 0.95),
+    "otd_rate": (0.80, 0.90),
+}
+# spend_pace: green 0.85..1.10 inclusive, amber 0.75..<0.85 or >1.10..1.20, red beyond.
+SPEND_PACE_BANDS = {"red_below": 0.75, "green_from": 0.85, "green_to": 1.10, "red_above": 1.20}
+RATED_MEASURES: tuple[str, ...] = ("spi", "cpi", "spend_pace", "hiring_attainment", "otd_rate")
+
+
+def _fmt(value: float, threshold: float) -> str:
+    """Two decimals, more when two decimals would print the threshold itself."""
+    shown = f"{value:.2f}"
+    if shown == f"{threshold:.2f}" and value != threshold:
+        shown = f"{value:.4f}"
+    return shown
+
+
+def band(rule: str, value: float | None) -> tuple[str | None, str | None]:
+    """(colour, reason) of one rule; (None, None) when the measure is null (not rated).
+
+    Values are compared after rounding to 9 decimals so that float noise in a sum (0.9499999999)
+    cannot move a measure that is exactly on a boundary into the next band.
+    """
+    if value is None or _isnull(value):
+        return None, None
+    v = round(float(value), 9)
+    if rule in FLOOR_RULES:
+        amber_floor, green_floor = FLOOR_RULES[rule]
+        if v >= green_floor:
+            return GREEN, None
+        if v >= amber_floor:
+            return AMBER, f"{rule} {_fmt(value, green_floor)} < {green_floor:.2f} (amber)"
+        return RED, f"{rule} {_fmt(value, amber_floor)} < {amber_floor:.2f} (red)"
+    if rule == "spend_pace":
+        b = SPEND_PACE_BANDS
+        if b["green_from"] <= v <= b["green_to"]:
+            return GREEN, None
+        if v < b["red_below"]:
+            return RED, f"{rule} {_fmt(value, b['red_below'])} < {b['red_below']:.2f} (red)"
+        if v < b["green_from"]:
+            return AMBER, f"{rule} {_fmt(value, b['green_from'])} < {b['green_from']:.2f} (amber)"
+        if v <= b["red_above"]:
+            return AMBER, f"{rule} {_fmt(value, b['green_to'])} > {b['green_to']:.2f} (amber)"
+        return RED, f"{rule} {_fmt(value, b['red_above'])} > {b['red_above']:.2f} (red)"
+    raise KeyError(f"no RAG rule {rule!r}")
+
+
+# --- last week ----------------------------------------------------------------------------
+
+
+def prior_frame(inputs: WeekInputs, table: str) -> pd.DataFrame | None:
+    """Last week's published rows of a table, or None when last week published none.
+
+    "Last week" is the ISO week before this one: rows of an older week (last week blocked, so
+    the newest publication is older) are not last week's values and are ignored.
+    """
+    df = inputs.prior.get(table) if inputs.prior else None
+    if df is None:
+        return None
+    if isinstance(df, pa.Table):
+        df = df.to_pandas()
+    if "week" in df.columns:
+        df = df[df["week"].astype("object").map(str) == weeks.previous(inputs.week)]
+    if df.empty:
+        return None
+    return df.reset_index(drop=True)
+
+
+def keyed(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
+    """Key columns as plain text so that this week's and last week's rows line up."""
+    out = df.copy()
+    for k in keys:
+        out[k] = out[k].astype("object").map(lambda v: None if _isnull(v) else str(v))
+    return out

@@ -1,0 +1,282 @@
+"""`program_scorecard`: one red/amber/green line per area, for executives.
+
+Grain: one row per week and area, always five areas: `program` (everything) and the four
+workstreams (`ai_software`, `chip_development`, `compute_hardware`, `data_centers`).
+
+Measures of an area:
+
+- budget: the total of the budget plan, and the plan to date (quarters ended in full, the current
+  quarter by the share of its days elapsed, status date included);
+- committed and received USD: sums of `procurement_weekly` over the area's workstreams;
+- spend pace = received / budget to date;
+- SPI and CPI from the sums of earned, planned and actual value of `site_progress_weekly`: only
+  for `data_centers` and `program` (the sites are data centers), null for the other areas;
+- hiring attainment = the sum of hires to date over the sum of planned hires to date
+  (`hiring_weekly`);
+- on-time delivery rate = on-time lines over fully received lines (`procurement_weekly`).
+
+Every ratio is null when its denominator is 0. Each measure is banded by its rule:
+
+| rule | green | amber | red |
+|---|---|---|---|
+| spi | 0.95 or more | 0.90 to below 0.95 | below 0.90 |
+| cpi | 0.95 or more | 0.90 to below 0.95 | below 0.90 |
+| spend_pace | 0.85 to 1.10, both included | 0.75 to below 0.85, or above 1.10 up to 1.20 | below 0.75 or above 1.20 |
+| hiring_attainment | 0.95 or more | 0.85 to below 0.95 | below 0.85 |
+| otd_rate | 0.90 or more | 0.80 to below 0.90 | below 0.80 |
+
+The area's `rag` is the worst band among its rated measures; a null measure is not rated, and an
+area with no rated measure is `grey` with the reason "no measures". Whatever the numbers, an
+area is `grey` when a feed it depends on is blocked for the week or delivered nothing in the
+week (a repeated file still counts as a delivery): procurement, fx_rates and hiring for every
+area, milestones as well for data_centers and program. `rag_reasons` lists, feed reasons
+first, every rule that was not green, for example "procurement blocked: <reason>",
+"hiring: no delivery this week", "spi 0.87 < 0.90 (red)". It is empty for a green area.
+
+Every measure (and `rag`) also appears with its value last week, `<measure>_prior`: the value
+published for the same area in the previous ISO week, null when that week published none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from buildout_tracker.model import AREA_FEEDS, WeekInputs
+from buildout_tracker.tables import common as c
+
+NAME = "program_scorecard"
+KEYS: tuple[str, ...] = ("area",)
+
+MEASURES: tuple[tuple[str, pa.DataType, str], ...] = (
+    (
+        "budget_total_usd",
+        pa.float64(),
+        "Sum of budget_usd of the budget plan for the area, all quarters.",
+    ),
+    ("budget_to_date_usd", pa.float64(), "Budget plan prorated to the status date."),
+    ("committed_usd", pa.float64(), "Sum of procurement_weekly.committed_usd over the area."),
+    ("received_usd", pa.float64(), "Sum of procurement_weekly.received_usd over the area."),
+    (
+        "spend_pace",
+        pa.float64(),
+        "received_usd / budget_to_date_usd; null when budget_to_date_usd is 0.",
+    ),
+    (
+        "spi",
+        pa.float64(),
+        "Sum of ev_usd / sum of pv_usd of site_progress_weekly; data_centers and program only.",
+    ),
+    (
+        "cpi",
+        pa.float64(),
+        "Sum of ev_usd / sum of ac_usd of site_progress_weekly; data_centers and program only.",
+    ),
+    (
+        "hiring_attainment",
+        pa.float64(),
+        "Sum of hires_to_date / sum of planned_hires_to_date of hiring_weekly over the area.",
+    ),
+    (
+        "otd_rate",
+        pa.float64(),
+        "Sum of on_time_lines / sum of fully_received_lines of procurement_weekly over the area.",
+    ),
+)
+PRIOR_COLUMNS: tuple[str, ...] = (*(m for m, _, _ in MEASURES), "rag")
+
+SCHEMA = c.schema(
+    c.col("area", pa.string(), "program (all workstreams) or one workstream."),
+    *(c.col(m, t, d) for m, t, d in MEASURES),
+    c.col(
+        "rag",
+        pa.string(),
+        "green, amber, red or grey: the worst band of the rated measures, grey per the feed rules.",
+    ),
+    c.col(
+        "rag_reasons",
+        pa.list_(pa.string()),
+        "Every rule that was not green, feed reasons first; empty when green.",
+    ),
+    *(
+        c.col(f"{m}_prior", t, f"{m} published for the area last week; null when none.")
+        for m, t, _ in MEASURES
+    ),
+    c.col("rag_prior", pa.string(), "rag published for the area last week; null when none."),
+)
+
+
+def _workstreams(area: str) -> tuple[str, ...]:
+    return c.WORKSTREAMS if area == c.PROGRAM else (area,)
+
+
+def _sum(df: pd.DataFrame, col: str, area: str) -> float:
+    if not len(df):
+        return 0.0
+    return float(df.loc[df["workstream"].isin(_workstreams(area)), col].sum())
+
+
+def feed_reasons(inputs: WeekInputs, area: str) -> list[str]:
+    """Why the area is grey whatever its numbers: a feed it depends on blocked or silent."""
+    reasons = []
+    for feed in AREA_FEEDS[area]:
+        st = inputs.feed_status.get(feed)
+        if st is None:
+            reasons.append(f"{feed}: no feed status for the week")
+        elif st.blocked:
+            reasons.append(f"{feed} blocked: {st.reason or 'no reason given'}")
+        elif not st.delivered:
+            reasons.append(f"{feed}: no delivery this week")
+    return reasons
+
+
+def compute(
+    inputs: WeekInputs,
+    procurement: pa.Table,
+    site_progress: pa.Table,
+    hiring: pa.Table,
+) -> pa.Table:
+    proc = procurement.to_pandas()
+    sites = site_progress.to_pandas()
+    hire = hiring.to_pandas()
+    budget = c.keyed(inputs.budget_plan, ["workstream", "quarter"])
+    budget = budget.assign(
+        _total=pd.to_numeric(budget["budget_usd"], errors="coerce").astype(float).fillna(0.0),
+        _to_date=c.plan_to_date(budget, "budget_usd", inputs.status_date),
+    )
+    prior = c.prior_frame(inputs, NAME)
+    prior_by_area = {} if prior is None else {str(r["area"]): r for r in prior.to_dict("records")}
+
+    rows = []
+    for area in sorted(c.AREAS):
+        received = _sum(proc, "received_usd", area)
+        to_date = _sum(budget, "_to_date", area)
+        has_sites = area in (c.PROGRAM, "data_centers")
+        ev = float(sites["ev_usd"].sum()) if len(sites) else 0.0
+        row: dict[str, object] = {
+            "area": area,
+            "budget_total_usd": _sum(budget, "_total", area),
+            "budget_to_date_usd": to_date,
+            "committed_usd": _sum(proc, "committed_usd", area),
+            "received_usd": received,
+            "spend_pace": c.ratio(received, to_date),
+            "spi": c.ratio(ev, float(sites["pv_usd"].sum())) if has_sites and len(sites) else None,
+            "cpi": c.ratio(ev, float(sites["ac_usd"].sum())) if has_sites and len(sites) else None,
+            "hiring_attainment": c.ratio(
+                _sum(hire, "hires_to_date", area), _sum(hire, "planned_hires_to_date", area)
+            ),
+            "otd_rate": c.ratio(
+                _sum(proc, "on_time_lines", area), _sum(proc, "fully_received_lines", area)
+            ),
+        }
+        row["rag"], row["rag_reasons"] = rate(row, feed_reasons(inputs, area))
+        last = prior_by_area.get(area)
+        for m in PRIOR_COLUMNS:
+            v = None if last is None else last.get(m)
+            row[f"{m}_prior"] = None if c._isnull(v) else v
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
+    return c.to_table(c.with_week(df, inputs), SCHEMA)
+
+
+def rate(measures: dict[str, object], feed_problems: list[str]) -> tuple[str, list[str]]:
+    """(rag, reasons): the worst rated band; grey for feed problems or nothing rated."""
+    worst: str | None = None
+    reasons: list[str] = []
+    for rule in c.RATED_MEASURES:
+        value = measures.get(rule)
+        colour, reason = c.band(rule, None if value is None else float(value))  # type: ignore[arg-type]
+        if colour is None:
+            continue
+        if worst is None or c.RAG_ORDER[colour] > c.RAG_ORDER[worst]:
+            worst = colour
+        if reason:
+            reasons.append(reason)
+    if feed_problems:
+        return c.GREY, [*feed_problems, *reasons]
+    if worst is None:
+        return c.GREY, ["no measures"]
+    return worst, reasons
+
+
+def check(
+    table: pa.Table, inputs: WeekInputs, procurement: pa.Table | None, hiring: pa.Table | None
+) -> list[c.AuditFailure]:
+    out: list[c.AuditFailure] = []
+    df = table.to_pandas()
+    areas = sorted(df["area"].astype(str)) if len(df) else []
+    if areas != sorted(c.AREAS):
+        out.append(
+            c.AuditFailure(NAME, "areas", f"areas are {areas}, want the five {sorted(c.AREAS)}")
+        )
+        return out
+    by_area = {r["area"]: r for r in df.to_dict("records")}
+    for m in ("committed_usd", "received_usd", "budget_total_usd", "budget_to_date_usd"):
+        parts = sum(float(by_area[a][m]) for a in c.WORKSTREAMS)
+        if abs(float(by_area[c.PROGRAM][m]) - parts) > 0.01:
+            out.append(
+                c.AuditFailure(
+                    NAME,
+                    f"program_{m}",
+                    f"program {by_area[c.PROGRAM][m]:.2f} != sum of workstreams {parts:.2f}",
+                )
+            )
+    if procurement is not None:
+        total = float(procurement.column("committed_usd").to_pandas().sum())
+        if abs(float(by_area[c.PROGRAM]["committed_usd"]) - total) > 0.01:
+            out.append(
+                c.AuditFailure(
+                    NAME,
+                    "reconcile_committed_usd",
+                    "program committed_usd != procurement_weekly total",
+                )
+            )
+    if hiring is not None:
+        h = hiring.to_pandas()
+        att = (
+            c.ratio(float(h["hires_to_date"].sum()), float(h["planned_hires_to_date"].sum()))
+            if len(h)
+            else None
+        )
+        got = by_area[c.PROGRAM]["hiring_attainment"]
+        if (att is None) != c._isnull(got) or (att is not None and abs(att - float(got)) > 1e-9):
+            out.append(
+                c.AuditFailure(
+                    NAME, "reconcile_hiring_attainment", f"program {got} != hiring_weekly {att}"
+                )
+            )
+    for area, rec in by_area.items():
+        if rec["rag"] not in c.RAG_VALUES:
+            out.append(c.AuditFailure(NAME, "rag_values", f"{area}: rag {rec['rag']!r}"))
+        problems = feed_reasons(inputs, area)
+        if problems and rec["rag"] != c.GREY:
+            out.append(
+                c.AuditFailure(NAME, "grey_feeds", f"{area}: {rec['rag']} despite {problems}")
+            )
+        if area not in (c.PROGRAM, "data_centers") and not (
+            c._isnull(rec["spi"]) and c._isnull(rec["cpi"])
+        ):
+            out.append(c.AuditFailure(NAME, "spi_cpi_areas", f"{area}: spi/cpi must be null"))
+    prior = c.prior_frame(inputs, NAME)
+    last = {} if prior is None else {str(r["area"]): r for r in prior.to_dict("records")}
+    for area, rec in by_area.items():
+        for m in PRIOR_COLUMNS:
+            want: Any = last.get(area, {}).get(m)
+            got = rec[f"{m}_prior"]
+            if c._isnull(want) and c._isnull(got):
+                continue
+            if c._isnull(want) or c._isnull(got):
+                same = False
+            elif isinstance(want, str) or isinstance(got, str):
+                same = str(want) == str(got)
+            else:
+                same = abs(float(want) - float(got)) <= 1e-9 * max(1.0, abs(float(want)))
+            if not same:
+                out.append(
+                    c.AuditFailure(
+                        NAME, f"{m}_prior", f"{area}: {got} but last week published {want}"
+                    )
+                )
+    return out
