@@ -1,0 +1,124 @@
+"""Row and table rules on a parsed frame: what passes, what goes to quarantine, and why.
+
+Row-level critical rules quarantine the rows they fail; warning and info rules only report
+(`warned`, `rule_stats`). Table-level rules never quarantine rows: they are reported in
+`table_failures`, and a critical one blocks the feed's week (`blocking.py`). Table rules are
+checked on every row that parsed, before quarantine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .pii import mask_emails
+from .schema import FileSpec, RuleContext
+
+
+@dataclass
+class RowCheck:
+    valid: pd.DataFrame
+    quarantined: pd.DataFrame  # _row, rules (list[str]), non-personal columns (e-mails masked)
+    rule_stats: pd.DataFrame  # rule, severity, level, rows_checked, rows_failed
+    table_failures: list[tuple[str, str, str]]  # (rule, severity, message)
+    warned: pd.DataFrame = field(default_factory=pd.DataFrame)  # _row, rules (warnings only)
+    skipped_rules: list[str] = field(default_factory=list)  # context unknown
+
+
+def rule_masks(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> dict[str, np.ndarray]:
+    """Failing-rows mask of every applicable rule, by rule id."""
+    return {
+        r.id: np.asarray(r.mask(frame, ctx), dtype=bool) for r in spec.all_rules if r.applies(ctx)
+    }
+
+
+def check_rows(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> RowCheck:
+    n = len(frame)
+    stats: list[dict[str, object]] = []
+    table_failures: list[tuple[str, str, str]] = []
+    skipped: list[str] = []
+    row_ids: list[str] = []
+    row_masks: list[np.ndarray] = []
+    quarantine = np.zeros(n, dtype=bool)
+    warn = np.zeros(n, dtype=bool)
+    for rule in spec.all_rules:
+        if not rule.applies(ctx):
+            skipped.append(rule.id)
+            continue
+        m = np.asarray(rule.mask(frame, ctx), dtype=bool)
+        failed = int(m.sum())
+        stats.append(
+            {
+                "rule": rule.id,
+                "severity": rule.severity,
+                "level": rule.level,
+                "rows_checked": n,
+                "rows_failed": failed,
+            }
+        )
+        if rule.level == "table":
+            if failed:
+                table_failures.append(
+                    (
+                        rule.id,
+                        rule.severity,
+                        _table_message(spec, rule.id, rule.description, rule.columns, frame, m),
+                    )
+                )
+            continue
+        if failed:
+            row_ids.append(rule.id)
+            row_masks.append(m)
+            if rule.quarantines:
+                quarantine |= m
+            else:
+                warn |= m
+    any_fail = quarantine | warn
+    rules_of: dict[int, list[str]] = {}
+    if any_fail.any():
+        idx = np.flatnonzero(any_fail)
+        matrix = np.vstack(row_masks)[:, idx]
+        ids = np.array(row_ids, dtype=object)
+        rules_of = {int(i): list(ids[matrix[:, j]]) for j, i in enumerate(idx)}
+
+    valid = frame if not quarantine.any() else frame.loc[~quarantine]
+    q = frame.loc[quarantine]
+    q = q.drop(
+        columns=[
+            c for c in q.columns if c in spec.sensitive_columns and c not in spec.free_text_columns
+        ]
+    )
+    for c in spec.free_text_columns:
+        if c in q.columns:
+            q[c] = mask_emails(q[c])
+    q.insert(1, "rules", [rules_of[int(i)] for i in np.flatnonzero(quarantine)])
+    w_idx = np.flatnonzero(warn & ~quarantine)
+    warned = pd.DataFrame(
+        {
+            "_row": frame["_row"].to_numpy()[w_idx] if n else [],
+            "rules": [rules_of[int(i)] for i in w_idx],
+        }
+    )
+    rule_stats = pd.DataFrame(
+        stats, columns=["rule", "severity", "level", "rows_checked", "rows_failed"]
+    )
+    return RowCheck(valid, q.reset_index(drop=True), rule_stats, table_failures, warned, skipped)
+
+
+def _table_message(
+    spec: FileSpec,
+    rule_id: str,
+    description: str,
+    columns: tuple[str, ...],
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+) -> str:
+    msg = f"{rule_id}: {description}; {int(mask.sum())} row(s) fail"
+    first = columns[0] if columns else None
+    if first and first in frame.columns and first not in spec.sensitive_columns:
+        vals = pd.unique(frame.loc[mask, first].dropna().astype(str))[:5]
+        if len(vals):
+            msg += f" ({first}: {', '.join(vals)})"
+    return msg
