@@ -21,7 +21,14 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, get_current_context, task
 
 from buildout_tracker.alerts import task_failure_callback
-from buildout_tracker.dag_support import DEFAULT_ARGS, START_DATE, Tags, run_week, validated_asset, weekly_timetable
+from buildout_tracker.dag_support import (
+    DEFAULT_ARGS,
+    START_DATE,
+    Tags,
+    run_week,
+    validated_asset,
+    weekly_timetable,
+)
 
 FX, PO = validated_asset("fx_rates"), validated_asset("procurement")
 
@@ -34,7 +41,9 @@ FX, PO = validated_asset("fx_rates"), validated_asset("procurement")
     default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
     tags=[Tags.INGEST, Tags.WEEKLY, Tags.PROCUREMENT],
     doc_md=__doc__,
-    params={"week": Param(None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48")},
+    params={
+        "week": Param(None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48")
+    },
 )
 def ingest_procurement_weekly() -> None:
     @task(outlets=[FX])

@@ -18,10 +18,23 @@ reasons. Red and grey areas are sent to the alert webhook. Owner: buildout data 
 
 from __future__ import annotations
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
 
 from buildout_tracker.alerts import task_failure_callback
-from buildout_tracker.dag_support import DEFAULT_ARGS, START_DATE, Tags, curated_asset, validated_asset
+from buildout_tracker.dag_support import (
+    DEFAULT_ARGS,
+    START_DATE,
+    Tags,
+    curated_asset,
+    validated_asset,
+)
 
 FEEDS_IN = ("procurement", "fx_rates", "milestones", "hiring")
 CURATED = curated_asset()
@@ -43,7 +56,11 @@ CURATED = curated_asset()
     default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
     tags=[Tags.PUBLISH, Tags.WEEKLY, Tags.CURATED],
     doc_md=__doc__,
-    params={"week": Param(None, type=["null", "string"], description="ISO week to publish, e.g. 2026-W48")},
+    params={
+        "week": Param(
+            None, type=["null", "string"], description="ISO week to publish, e.g. 2026-W48"
+        )
+    },
 )
 def publish_tables_weekly() -> None:
     @task

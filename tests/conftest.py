@@ -10,7 +10,9 @@ import pytest
 
 # Airflow reads its configuration at import: give the test session its own home, no examples,
 # before any test imports it. Tests that run Airflow processes build their own environment.
-_AIRFLOW_HOME = Path(os.environ.get("BUILDOUT_TEST_AIRFLOW_HOME", "/tmp/buildout-test-airflow-home"))
+_AIRFLOW_HOME = Path(
+    os.environ.get("BUILDOUT_TEST_AIRFLOW_HOME", "/tmp/buildout-test-airflow-home")
+)
 os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -10,7 +10,9 @@ from buildout_tracker.lake_server import LakeServer, ensure_env_file, read_env_f
 
 
 def test_lifecycle_put_get_restart_and_stop(tmp_path: Path) -> None:
-    server = LakeServer(tmp_path / "lake", "127.0.0.1", procs.free_port(), "lifecyclekey", "lifecyclesecret")
+    server = LakeServer(
+        tmp_path / "lake", "127.0.0.1", procs.free_port(), "lifecyclekey", "lifecyclesecret"
+    )
     try:
         server.start()
         assert server.running()
@@ -19,9 +21,13 @@ def test_lifecycle_put_get_restart_and_stop(tmp_path: Path) -> None:
         assert names == {"buildout-landing", "buildout-lake"}
         landing = Bucket("buildout-landing", client)
         landing.put_bytes("procurement/2026-11-23/po_lines_1.csv", b"po_number\n0045000001\n")
-        assert landing.get_bytes("procurement/2026-11-23/po_lines_1.csv") == b"po_number\n0045000001\n"
+        assert (
+            landing.get_bytes("procurement/2026-11-23/po_lines_1.csv") == b"po_number\n0045000001\n"
+        )
         # File-backed: the object is a file under the served folder.
-        assert (tmp_path / "lake" / "buildout-landing" / "procurement" / "2026-11-23" / "po_lines_1.csv").exists()
+        assert (
+            tmp_path / "lake" / "buildout-landing" / "procurement" / "2026-11-23" / "po_lines_1.csv"
+        ).exists()
         pid = procs.read_pid(server.pid_file)
         assert pid is not None
 
@@ -31,7 +37,9 @@ def test_lifecycle_put_get_restart_and_stop(tmp_path: Path) -> None:
 
         server.start()
         again = Bucket("buildout-landing", make_client(server.settings()))
-        assert again.get_bytes("procurement/2026-11-23/po_lines_1.csv") == b"po_number\n0045000001\n"
+        assert (
+            again.get_bytes("procurement/2026-11-23/po_lines_1.csv") == b"po_number\n0045000001\n"
+        )
     finally:
         server.stop()
     assert not server.running()
@@ -41,7 +49,9 @@ def test_wrong_credentials_are_refused(lake_server: LakeServer) -> None:
     from botocore.exceptions import ClientError
 
     settings = lake_server.settings()
-    bad = make_client(type(settings)(settings.endpoint_url, "someoneelse", "wrongsecret", "us-east-1", "a", "b"))
+    bad = make_client(
+        type(settings)(settings.endpoint_url, "someoneelse", "wrongsecret", "us-east-1", "a", "b")
+    )
     try:
         bad.list_buckets()
     except ClientError as exc:

@@ -41,7 +41,9 @@ def connection_env(s3: S3Settings | None = None) -> dict[str, str]:
         )
     url = alert_webhook_url()
     if url:
-        env[f"AIRFLOW_CONN_{ALERT_CONN_ID.upper()}"] = json.dumps({"conn_type": "http", "host": url})
+        env[f"AIRFLOW_CONN_{ALERT_CONN_ID.upper()}"] = json.dumps(
+            {"conn_type": "http", "host": url}
+        )
     return env
 
 
@@ -64,7 +66,8 @@ def airflow_env(
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": executor,
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn or f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn
+            or f"sqlite:///{home}/airflow.db",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",

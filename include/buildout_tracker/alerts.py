@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # feed_blocked | audit_failed | area_red | area_grey | task_failed | later_weeks_stale
+    kind: (
+        str  # feed_blocked | audit_failed | area_red | area_grey | task_failed | later_weeks_stale
+    )
     week: str | None
     area: str | None
     reason: str
@@ -67,9 +69,11 @@ def send(alert: Alert, url: str | None = None, timeout: float = 10.0) -> bool:
     if not target:
         return False
     body = json.dumps(alert.payload()).encode()
-    request = urllib.request.Request(target, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        target, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return 200 <= response.status < 300
     except Exception as exc:
         log.error("alert not delivered to the webhook: %s", exc)
@@ -88,7 +92,11 @@ def scorecard_alerts(week: str, scorecard: Any, where: str | None = None) -> lis
         if rag in ("red", "grey"):
             reasons = row.get("rag_reasons")
             reasons = list(reasons) if reasons is not None else []
-            out.append(Alert(f"area_{rag}", week, row.get("area"), "; ".join(map(str, reasons)) or rag, where))
+            out.append(
+                Alert(
+                    f"area_{rag}", week, row.get("area"), "; ".join(map(str, reasons)) or rag, where
+                )
+            )
     return out
 
 

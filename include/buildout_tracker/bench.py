@@ -20,7 +20,6 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from buildout_tracker.settings import PROJECT_ROOT, var_dir
@@ -57,10 +56,20 @@ def bench_ingest(lines: int = 1_000_000) -> dict[str, Any]:
     if not path.exists():
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "buildout_tracker.generator", "--full-extract", str(lines), "--out", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "buildout_tracker.generator",
+                "--full-extract",
+                str(lines),
+                "--out",
+                str(path),
+            ],
             check=True,
         )
-        print(f"  generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s")
+        print(
+            f"  generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s"
+        )
     code = (
         "import json, sys; from buildout_tracker.feeds.bench import bench_po_lines; "
         f"print('RESULT ' + json.dumps(bench_po_lines({str(path)!r}), default=str))"
@@ -126,11 +135,17 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
             result["week10_s"], result["week100_s"] = w10["seconds"], w100["seconds"]
             result["week100_over_week10"] = w100["seconds"] / w10["seconds"]
             result["week10_rows_in"], result["week100_rows_in"] = w10["rows_in"], w100["rows_in"]
-        result["max_week_s"] = max(w["seconds"] for w in per_week[1:]) if len(per_week) > 1 else None
+        result["max_week_s"] = (
+            max(w["seconds"] for w in per_week[1:]) if len(per_week) > 1 else None
+        )
         result["first_week_s"] = per_week[0]["seconds"]
-        print(f"  backfill of {len(weeks)} weeks: {backfill_s / 60:.1f} min; peak RSS {_rss_mb():.0f} MB")
+        print(
+            f"  backfill of {len(weeks)} weeks: {backfill_s / 60:.1f} min; peak RSS {_rss_mb():.0f} MB"
+        )
         if "week100_over_week10" in result:
-            print(f"  week 100 / week 10: {result['week100_s']:.1f} s / {result['week10_s']:.1f} s = {result['week100_over_week10']:.2f}")
+            print(
+                f"  week 100 / week 10: {result['week100_s']:.1f} s / {result['week10_s']:.1f} s = {result['week100_over_week10']:.2f}"
+            )
         return result
     finally:
         server.stop()

@@ -39,8 +39,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     _local_env()
     _lake_up()
     t0 = time.perf_counter()
-    summary = generate(parse_range(args.weeks), scale=args.scale, seed=args.seed, defects=args.defects, sink=BucketSink(Bucket(landing_bucket())))
-    print(f"generated {args.weeks} (scale {args.scale}, seed {args.seed}, defects {args.defects}) into s3://{landing_bucket()} in {time.perf_counter() - t0:.1f} s")
+    summary = generate(
+        parse_range(args.weeks),
+        scale=args.scale,
+        seed=args.seed,
+        defects=args.defects,
+        sink=BucketSink(Bucket(landing_bucket())),
+    )
+    print(
+        f"generated {args.weeks} (scale {args.scale}, seed {args.seed}, defects {args.defects}) into s3://{landing_bucket()} in {time.perf_counter() - t0:.1f} s"
+    )
     print(f"  {summary}")
     return 0
 
@@ -58,9 +66,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     server = _lake_up()
     print(f"[1/3] lake up at {server.endpoint} (files in {server.root})")
     weeks = parse_range(args.weeks)
-    summary = generate(weeks, scale=args.scale, seed=args.seed, defects=args.defects, sink=BucketSink(Bucket(landing_bucket())), defects_log=var_dir() / "defects" / f"defects-{args.seed}.jsonl")
-    print(f"[2/3] generated a program history {args.weeks} ({len(weeks)} weeks, scale {args.scale}, defects {args.defects}) into s3://{landing_bucket()}: {summary}")
-    print(f"[3/3] running the weekly cycle over {len(weeks)} weeks (ingest, validate, compute, audit, publish)")
+    summary = generate(
+        weeks,
+        scale=args.scale,
+        seed=args.seed,
+        defects=args.defects,
+        sink=BucketSink(Bucket(landing_bucket())),
+        defects_log=var_dir() / "defects" / f"defects-{args.seed}.jsonl",
+    )
+    print(
+        f"[2/3] generated a program history {args.weeks} ({len(weeks)} weeks, scale {args.scale}, defects {args.defects}) into s3://{landing_bucket()}: {summary}"
+    )
+    print(
+        f"[3/3] running the weekly cycle over {len(weeks)} weeks (ingest, validate, compute, audit, publish)"
+    )
     rt = pipeline.Runtime.from_env(run_id=f"make-run-{args.weeks}")
     outcomes = cycle.run_weeks(rt, weeks)
     print_outcome_report(outcomes, rt)
@@ -79,8 +98,12 @@ def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
                          "files_q": s["files_quarantined"], "rows_in": s["rows_in"], "rows_ok": s["rows_validated"],
                          "rows_q": s["rows_quarantined"], "blocked": "BLOCKED" if s["blocked"] else "",
                          "top_reasons": "; ".join(s["top_reasons"])})  # fmt: skip
-    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
-        print("\nPer feed and week (files, duplicates, quarantined files, rows in / validated / quarantined):")
+    with pd.option_context(
+        "display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60
+    ):
+        print(
+            "\nPer feed and week (files, duplicates, quarantined files, rows in / validated / quarantined):"
+        )
         print(pd.DataFrame(rows).to_string(index=False))
         last = outcomes[-1]
         for o in outcomes:
@@ -89,9 +112,23 @@ def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
         if last.published is None:
             return
         sc = last.published.scorecard
-        cols = ["area", "rag", "spend_pace", "spi", "cpi", "hiring_attainment", "otd_rate", "committed_usd", "received_usd"]
+        cols = [
+            "area",
+            "rag",
+            "spend_pace",
+            "spi",
+            "cpi",
+            "hiring_attainment",
+            "otd_rate",
+            "committed_usd",
+            "received_usd",
+        ]
         print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
-        print(sc[[c for c in cols if c in sc]].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        print(
+            sc[[c for c in cols if c in sc]].to_string(
+                index=False, float_format=lambda v: f"{v:,.2f}"
+            )
+        )
         print("\nReasons (every rule not green):")
         for rec in sc.to_dict(orient="records"):
             reasons = list(rec.get("rag_reasons") or [])
@@ -153,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--defects", type=float, default=0.0)
     g.set_defaults(func=cmd_generate)
     r.set_defaults(func=cmd_run)
-    w = sub.add_parser("run-week", help="run one week's DAGs with dag.test() against the landing bucket")
+    w = sub.add_parser(
+        "run-week", help="run one week's DAGs with dag.test() against the landing bucket"
+    )
     w.add_argument("--week", required=True)
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)

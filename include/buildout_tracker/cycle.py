@@ -45,7 +45,15 @@ def run_week(
         reports[feed] = pipeline.INGEST_STEPS[feed](rt, week)
         seconds[f"ingest_{feed}"] = time.perf_counter() - t0
         if reports[feed].blocked and notify:
-            alerts.send(alerts.Alert("feed_blocked", week, feed, reports[feed].block_reason or "", rt.lake.uri(f"reports/feeds/week={week}/{feed}.json")))
+            alerts.send(
+                alerts.Alert(
+                    "feed_blocked",
+                    week,
+                    feed,
+                    reports[feed].block_reason or "",
+                    rt.lake.uri(f"reports/feeds/week={week}/{feed}.json"),
+                )
+            )
     data_docs: dict[str, str] = {}
     if docs:
         progress("data docs")
@@ -62,17 +70,22 @@ def run_week(
     except AuditFailed as exc:
         error = str(exc)
         if notify:
-            alerts.send(alerts.Alert("audit_failed", week, None, error, rt.lake.uri("curated/_manifests/")))
+            alerts.send(
+                alerts.Alert("audit_failed", week, None, error, rt.lake.uri("curated/_manifests/"))
+            )
     seconds["publish"] = time.perf_counter() - t0
     if published is not None and notify:
         alerts.send_all(alerts.scorecard_alerts(week, published.scorecard, published.manifest_uri))
     return WeekOutcome(week, reports, published, error, seconds, data_docs)
 
 
-def run_weeks(rt: pipeline.Runtime, weeks: list[str], echo: Callable[[str], Any] = print, docs: bool = True) -> list[WeekOutcome]:
+def run_weeks(
+    rt: pipeline.Runtime, weeks: list[str], echo: Callable[[str], Any] = print, docs: bool = True
+) -> list[WeekOutcome]:
     outcomes = []
     started = time.perf_counter()
     for k, week in enumerate(weeks, 1):
+
         def progress(phase: str, k: int = k, week: str = week) -> None:
             echo(f"  week {k}/{len(weeks)} {week}: {phase} ({time.perf_counter() - started:.0f} s)")
 
@@ -87,6 +100,8 @@ def week_line(o: WeekOutcome) -> str:
     for feed, r in o.reports.items():
         s = r.summary()
         flag = " BLOCKED" if s["blocked"] else ""
-        parts.append(f"{feed} {s['files_received']}f/{s['rows_in']}r/{s['rows_quarantined']}q{flag}")
+        parts.append(
+            f"{feed} {s['files_received']}f/{s['rows_in']}r/{s['rows_quarantined']}q{flag}"
+        )
     pub = "published" if o.published else f"NOT published ({o.error})"
     return f"{o.week}: " + ", ".join(parts) + f" -> {pub}"

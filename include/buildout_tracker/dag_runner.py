@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,12 @@ from buildout_tracker.airflow_env import airflow_env
 from buildout_tracker.settings import PROJECT_ROOT
 from buildout_tracker.weeks import week_start
 
-INGEST_DAGS = ("ingest_reference_weekly", "ingest_procurement_weekly", "ingest_milestones_weekly", "ingest_hiring_weekly")
+INGEST_DAGS = (
+    "ingest_reference_weekly",
+    "ingest_procurement_weekly",
+    "ingest_milestones_weekly",
+    "ingest_hiring_weekly",
+)
 PUBLISH_DAG = "publish_tables_weekly"
 
 
@@ -27,7 +32,12 @@ def prepare_airflow(home: Path | None = None) -> dict[str, str]:
     os.environ.update(env)
     marker = Path(env["AIRFLOW_HOME"]) / ".db-migrated"
     if not marker.exists():
-        subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         marker.write_text("ok")
     return env
 
@@ -43,7 +53,7 @@ def load_dags() -> dict[str, Any]:
 
 def logical_date_of(week: str) -> datetime:
     """The logical date of the scheduled run covering a week: its Monday 06:00 UTC."""
-    return datetime.combine(week_start(week), time(6), tzinfo=timezone.utc)
+    return datetime.combine(week_start(week), time(6), tzinfo=UTC)
 
 
 def test_week(week: str, dag_ids: tuple[str, ...] = (*INGEST_DAGS, PUBLISH_DAG)) -> dict[str, str]:
@@ -82,5 +92,7 @@ def run_week_dags(week: str) -> int:
             f"{' top: ' + '; '.join(s['top_reasons']) if s['top_reasons'] else ''}"
         )
     manifest = lake.get_json_or_none(f"curated/_manifests/week={week}.json")
-    print(f"\nmanifest: {lake.uri(f'curated/_manifests/week={week}.json') if manifest else 'not published'}")
+    print(
+        f"\nmanifest: {lake.uri(f'curated/_manifests/week={week}.json') if manifest else 'not published'}"
+    )
     return 0 if all(s.endswith("success") for s in states.values()) else 1

@@ -95,7 +95,9 @@ class LakeServer:
         return self.root.parent / "logs" / f"lake-{self.port}.log"
 
     def settings(self) -> S3Settings:
-        return S3Settings(self.endpoint, self.access_key, self.secret_key, "us-east-1", *self.buckets)
+        return S3Settings(
+            self.endpoint, self.access_key, self.secret_key, "us-east-1", *self.buckets
+        )
 
     def env(self) -> dict[str, str]:
         return {
@@ -170,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     server = from_env()
     if args.action == "up":
         server.start()
-        print(f"lake up: {server.endpoint} (files in {server.root}); buckets: {', '.join(server.buckets)}")
+        print(
+            f"lake up: {server.endpoint} (files in {server.root}); buckets: {', '.join(server.buckets)}"
+        )
     elif args.action == "down":
         was = server.stop()
         print("lake stopped" if was else "lake was not running")
@@ -180,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
 
             client = make_client(server.settings())
             names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
-            print(f"lake running: {server.endpoint}; buckets: {', '.join(names)}; files in {server.root}")
+            print(
+                f"lake running: {server.endpoint}; buckets: {', '.join(names)}; files in {server.root}"
+            )
         else:
             print(f"lake not running (would serve {server.endpoint} from {server.root})")
             return 3

@@ -34,8 +34,15 @@ class Runtime:
         client = make_client()
         key = settings.hmac_key_from_env()
         if key is None:
-            raise RuntimeError("no PII HMAC key: set BUILDOUT_PII_HMAC_KEY (make lake-up writes one into .env)")
-        return cls(Bucket(settings.landing_bucket(), client), Bucket(settings.lake_bucket(), client), key, run_id)
+            raise RuntimeError(
+                "no PII HMAC key: set BUILDOUT_PII_HMAC_KEY (make lake-up writes one into .env)"
+            )
+        return cls(
+            Bucket(settings.landing_bucket(), client),
+            Bucket(settings.lake_bucket(), client),
+            key,
+            run_id,
+        )
 
     @classmethod
     def from_airflow(cls, run_id: str) -> Runtime:
@@ -48,8 +55,15 @@ class Runtime:
         except Exception:  # connection absent: fall back to the environment (local default)
             key = settings.hmac_key_from_env() or b""
         if not key:
-            raise RuntimeError(f"no PII HMAC key: create the Airflow connection {settings.HMAC_CONN_ID}")
-        return cls(Bucket(settings.landing_bucket(), client), Bucket(settings.lake_bucket(), client), key, run_id)
+            raise RuntimeError(
+                f"no PII HMAC key: create the Airflow connection {settings.HMAC_CONN_ID}"
+            )
+        return cls(
+            Bucket(settings.landing_bucket(), client),
+            Bucket(settings.lake_bucket(), client),
+            key,
+            run_id,
+        )
 
     @property
     def validator(self) -> Any:
@@ -196,7 +210,13 @@ def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None
     summary["stale_later_weeks"] = stale_later_weeks(rt, feed, week)
     if report.blocked:
         alerts.send(
-            alerts.Alert("feed_blocked", week, feed, report.block_reason or "", rt.lake.uri(f"reports/feeds/week={week}/{feed}.json"))
+            alerts.Alert(
+                "feed_blocked",
+                week,
+                feed,
+                report.block_reason or "",
+                rt.lake.uri(f"reports/feeds/week={week}/{feed}.json"),
+            )
         )
     log.info("%s %s: %s", feed, week, {k: v for k, v in summary.items() if k != "top_reasons"})
     return summary
@@ -204,7 +224,10 @@ def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None
 
 def fail_if_blocked(summary: dict[str, Any]) -> None:
     if summary.get("blocked"):
-        raise FeedWeekBlocked(summary.get("block_reason") or f"{summary.get('feed')} blocked for {summary.get('week')}")
+        raise FeedWeekBlocked(
+            summary.get("block_reason")
+            or f"{summary.get('feed')} blocked for {summary.get('week')}"
+        )
 
 
 def fail_if_later_weeks_stale(summaries: list[dict[str, Any]]) -> None:
@@ -233,7 +256,9 @@ def run_publish_task(week: str, run_id: str, rt: Runtime | None = None) -> dict[
     try:
         result = publish_week(rt.lake, rt.landing, week, run_id=run_id)
     except AuditFailed as exc:
-        alerts.send(alerts.Alert("audit_failed", week, None, str(exc), rt.lake.uri("curated/_manifests/")))
+        alerts.send(
+            alerts.Alert("audit_failed", week, None, str(exc), rt.lake.uri("curated/_manifests/"))
+        )
         raise
     alerts.send_all(alerts.scorecard_alerts(week, result.scorecard, result.manifest_uri))
     rag = {row["area"]: row["rag"] for row in result.scorecard.to_dict(orient="records")}

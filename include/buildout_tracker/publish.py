@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker import settings
-from buildout_tracker.ingest import state, zones
+from buildout_tracker.ingest import state
 from buildout_tracker.ingest.feed_week import read_report
 from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
 from buildout_tracker.model import FeedWeekStatus, WeekInputs
@@ -63,7 +63,9 @@ def feed_statuses(lake: Bucket, week: str) -> dict[str, FeedWeekStatus]:
     for feed in STATUS_FEEDS:
         report = read_report(lake, feed, week)
         if report is None:
-            out[feed] = FeedWeekStatus(feed, delivered=False, blocked=False, reason=f"{feed}: not ingested for {week}")
+            out[feed] = FeedWeekStatus(
+                feed, delivered=False, blocked=False, reason=f"{feed}: not ingested for {week}"
+            )
             continue
         s = report.summary()
         out[feed] = FeedWeekStatus(
@@ -113,7 +115,9 @@ def read_published(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
     manifest = lake.get_json_or_none(manifest_key(week))
     if manifest is None:
         return {}
-    return {name: lake.read_parquet(t["files"][0]).to_pandas() for name, t in manifest["tables"].items()}
+    return {
+        name: lake.read_parquet(t["files"][0]).to_pandas() for name, t in manifest["tables"].items()
+    }
 
 
 def load_week_inputs(lake: Bucket, week: str) -> WeekInputs:
@@ -175,7 +179,9 @@ def compute_and_audit(inputs: WeekInputs) -> tuple[dict[str, pa.Table], list[Any
     return tables, failures
 
 
-def publish_week(lake: Bucket, landing: Bucket, week: str, run_id: str = "manual", fail_after: int | None = None) -> PublishResult:
+def publish_week(
+    lake: Bucket, landing: Bucket, week: str, run_id: str = "manual", fail_after: int | None = None
+) -> PublishResult:
     """Compute, audit and publish one week. `fail_after` (tests) stops after N tables are in place."""
     with phase("compute"):
         inputs = load_week_inputs(lake, week)
@@ -185,12 +191,26 @@ def publish_week(lake: Bucket, landing: Bucket, week: str, run_id: str = "manual
     return _publish(lake, week, run_id, inputs, tables, fail_after)
 
 
-def _publish(lake: Bucket, week: str, run_id: str, inputs: WeekInputs, tables: dict[str, pa.Table], fail_after: int | None) -> PublishResult:
+def _publish(
+    lake: Bucket,
+    week: str,
+    run_id: str,
+    inputs: WeekInputs,
+    tables: dict[str, pa.Table],
+    fail_after: int | None,
+) -> PublishResult:
     with phase("publish"):
         return _publish_objects(lake, week, run_id, inputs, tables, fail_after)
 
 
-def _publish_objects(lake: Bucket, week: str, run_id: str, inputs: WeekInputs, tables: dict[str, pa.Table], fail_after: int | None) -> PublishResult:
+def _publish_objects(
+    lake: Bucket,
+    week: str,
+    run_id: str,
+    inputs: WeekInputs,
+    tables: dict[str, pa.Table],
+    fail_after: int | None,
+) -> PublishResult:
     staged: dict[str, tuple[str, bytes]] = {}
     staging = f"curated/_staging/week={week}/{_safe(run_id)}/"
     for name, table in tables.items():
@@ -207,7 +227,9 @@ def _publish_objects(lake: Bucket, week: str, run_id: str, inputs: WeekInputs, t
         if fail_after is not None and i >= fail_after:
             raise RuntimeError(f"publication of {week} interrupted after {i} tables (test)")
         dest = table_key(name, week)
-        lake.client.copy_object(Bucket=lake.name, Key=dest, CopySource={"Bucket": lake.name, "Key": key})
+        lake.client.copy_object(
+            Bucket=lake.name, Key=dest, CopySource={"Bucket": lake.name, "Key": key}
+        )
         published[name] = dest
     lake.delete(k for k, _ in staged.values())
 

@@ -46,7 +46,8 @@ class S3Settings:
             access_key_id=_env("AWS_ACCESS_KEY_ID"),
             secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
             region=_env("AWS_DEFAULT_REGION", "us-east-1") or "us-east-1",
-            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing") or "buildout-landing",
+            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing")
+            or "buildout-landing",
             lake_bucket=_env("BUILDOUT_LAKE_BUCKET", "buildout-lake") or "buildout-lake",
         )
 

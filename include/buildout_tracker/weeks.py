@@ -78,7 +78,11 @@ def quarter_bounds(key: str) -> tuple[date, date]:
         raise ValueError(f"not a quarter key like 2026-Q4: {key!r}")
     year, q = int(match.group(1)), int(match.group(2))
     first = date(year, 3 * (q - 1) + 1, 1)
-    last = date(year + 1, 1, 1) - timedelta(days=1) if q == 4 else date(year, 3 * q + 1, 1) - timedelta(days=1)
+    last = (
+        date(year + 1, 1, 1) - timedelta(days=1)
+        if q == 4
+        else date(year, 3 * q + 1, 1) - timedelta(days=1)
+    )
     return first, last
 
 

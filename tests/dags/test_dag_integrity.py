@@ -48,7 +48,9 @@ def test_owner_tags_retries_and_timeouts(dagbag) -> None:  # type: ignore[no-unt
         assert dag.max_active_runs == 1, dag_id
         for task in dag.tasks:
             assert task.owner == OWNER, f"{dag_id}.{task.task_id}"
-            assert task.execution_timeout is not None, f"{dag_id}.{task.task_id} has no execution_timeout"
+            assert task.execution_timeout is not None, (
+                f"{dag_id}.{task.task_id} has no execution_timeout"
+            )
             assert task.on_failure_callback, f"{dag_id}.{task.task_id} does not alert on failure"
             if not task.task_id.startswith(("check_", "select_")):  # these read no S3
                 assert task.retries >= 2, f"{dag_id}.{task.task_id} touches S3 without retries"
@@ -71,8 +73,14 @@ def test_weekly_dags_cover_an_iso_week(dagbag) -> None:  # type: ignore[no-untyp
         interval = core.infer_manual_data_interval(run_after=datetime(2026, 11, 30, 7, tzinfo=UTC))
         assert interval.start == datetime(2026, 11, 23, 6, tzinfo=UTC)
         assert interval.end == datetime(2026, 11, 30, 6, tzinfo=UTC)
-        assert run_week({"data_interval_start": interval.start, "params": {"week": None}}) == "2026-W48"
-        assert run_week({"data_interval_start": interval.start, "params": {"week": "2026-W40"}}) == "2026-W40"
+        assert (
+            run_week({"data_interval_start": interval.start, "params": {"week": None}})
+            == "2026-W48"
+        )
+        assert (
+            run_week({"data_interval_start": interval.start, "params": {"week": "2026-W40"}})
+            == "2026-W40"
+        )
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)

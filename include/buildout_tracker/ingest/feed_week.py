@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 
 from buildout_tracker import settings
-from buildout_tracker.timing import phase
 from buildout_tracker.ingest import zones
 from buildout_tracker.ingest.landing import Delivery, deliveries
 from buildout_tracker.lake import Bucket
+from buildout_tracker.timing import phase
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,11 @@ class ContentIndex:
     def owner(self, sha: str, delivery: Delivery, week: str) -> dict[str, str]:
         key = zones.ledger_content(sha)
         entry = self.lake.get_json_or_none(key) or {"sha256": sha, "deliveries": []}
-        mine = {"key": delivery.key, "delivery_date": delivery.delivery_date.isoformat(), "week": week}
+        mine = {
+            "key": delivery.key,
+            "delivery_date": delivery.delivery_date.isoformat(),
+            "week": week,
+        }
         if not any(d["key"] == delivery.key for d in entry["deliveries"]):
             entry["deliveries"] = sorted(
                 [*entry["deliveries"], mine], key=lambda d: (d["delivery_date"], d["key"])
@@ -224,7 +228,9 @@ def ingest_feed_week(
             run_id=run_id,
         )
         if spec is None:
-            base.reason = f"{feed}: {delivery.filename} is not a file this feed knows; left in landing"
+            base.reason = (
+                f"{feed}: {delivery.filename} is not a file this feed knows; left in landing"
+            )
             log.warning(base.reason)
             outcomes.append(base)
             continue
@@ -236,8 +242,17 @@ def ingest_feed_week(
             outcomes.append(base)
             continue
         earlier = done.get(delivery.key)
-        if earlier is not None and earlier.sha256 == sha and earlier.outcome in (INGESTED, QUARANTINED):
-            log.info("%s: %s already %s (ledger); not processed again", feed, delivery.key, earlier.outcome)
+        if (
+            earlier is not None
+            and earlier.sha256 == sha
+            and earlier.outcome in (INGESTED, QUARANTINED)
+        ):
+            log.info(
+                "%s: %s already %s (ledger); not processed again",
+                feed,
+                delivery.key,
+                earlier.outcome,
+            )
             if earlier.kind == "requisitions" and earlier.validated_key:
                 ids = read_parquet_frame(lake, earlier.validated_key)["req_id"]
                 shared.setdefault(earlier.delivery_date, set()).update(ids.dropna().astype(str))
@@ -245,12 +260,17 @@ def ingest_feed_week(
             continue
         ctx = context_for(spec.kind, delivery, shared)
         outcomes.append(
-            _process_file(feed, week, spec, delivery, data, base, lake, hmac_key, ctx, validator, shared)
+            _process_file(
+                feed, week, spec, delivery, data, base, lake, hmac_key, ctx, validator, shared
+            )
         )
 
     report = FeedWeekReport(feed, week, outcomes)
     _decide_block(report)
-    lake.put_json(zones.ledger_week(feed, week), {"feed": feed, "week": week, "files": [asdict(f) for f in outcomes]})
+    lake.put_json(
+        zones.ledger_week(feed, week),
+        {"feed": feed, "week": week, "files": [asdict(f) for f in outcomes]},
+    )
     lake.put_json(zones.feed_report(feed, week), report.to_json())
     return report
 
@@ -311,7 +331,11 @@ def _process_file(
         {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
     ]
     out.gx_success = bool(gx.success)
-    out.top_rules = dict(Counter(rule for rules in rejected["rules"] for rule in rules)) if len(rejected) else {}
+    out.top_rules = (
+        dict(Counter(rule for rules in rejected["rules"] for rule in rules))
+        if len(rejected)
+        else {}
+    )
     if spec.kind == "requisitions":
         shared.setdefault(out.delivery_date, set()).update(valid["req_id"].dropna().astype(str))
     log.info(
@@ -335,18 +359,24 @@ def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Da
         r["rules"] = r["rules"].map(lambda v: sorted(v))
         parts.append(r)
     if not parts:
-        return pd.DataFrame({"_row": pd.Series([], dtype="Int64"), "rules": pd.Series([], dtype=object)})
+        return pd.DataFrame(
+            {"_row": pd.Series([], dtype="Int64"), "rules": pd.Series([], dtype=object)}
+        )
     merged = pd.concat(parts, ignore_index=True, sort=False)
     rules = merged.groupby("_row")["rules"].agg(lambda s: sorted({r for rs in s for r in rs}))
     first = merged.drop(columns=["rules"]).groupby("_row").first()
     out = first.join(rules).reset_index()
     for col in out.columns:
         if col not in ("_row", "rules") and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+            out[col] = out[col].map(
+                lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+            )
     return out.sort_values("_row").reset_index(drop=True)
 
 
-def _quarantine_whole_file(feed: str, week: str, out: FileOutcome, data: bytes, lake: Bucket) -> str:
+def _quarantine_whole_file(
+    feed: str, week: str, out: FileOutcome, data: bytes, lake: Bucket
+) -> str:
     record = {
         "feed": feed,
         "week": week,
@@ -358,7 +388,9 @@ def _quarantine_whole_file(feed: str, week: str, out: FileOutcome, data: bytes, 
         "run_id": out.run_id,
     }
     if feed in PERSONAL_DATA_FEEDS:
-        record["bytes"] = f"kept in landing only (personal data): s3://{settings.landing_bucket()}/{out.key}"
+        record["bytes"] = (
+            f"kept in landing only (personal data): s3://{settings.landing_bucket()}/{out.key}"
+        )
     else:
         bytes_key = zones.quarantine_file(feed, week, out.fid, "raw")
         lake.put_bytes(bytes_key, data)
@@ -384,9 +416,7 @@ def _decide_block(report: FeedWeekReport) -> None:
         for failure in f.table_failures:
             if failure["severity"] == "critical":
                 report.blocked = True
-                report.block_reason = (
-                    f"{report.feed} blocked: file {f.key}: rule {failure['rule']} (critical): {failure['message']}"
-                )
+                report.block_reason = f"{report.feed} blocked: file {f.key}: rule {failure['rule']} (critical): {failure['message']}"
                 return
     rows_in = report.rows_in
     if rows_in and report.rows_quarantined / rows_in > threshold:

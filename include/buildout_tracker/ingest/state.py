@@ -24,7 +24,12 @@ from typing import Any
 import pandas as pd
 
 from buildout_tracker.ingest import zones
-from buildout_tracker.ingest.feed_week import INGESTED, FeedWeekReport, concat_validated, frame_to_parquet
+from buildout_tracker.ingest.feed_week import (
+    INGESTED,
+    FeedWeekReport,
+    concat_validated,
+    frame_to_parquet,
+)
 from buildout_tracker.lake import Bucket
 from buildout_tracker.timing import phase
 from buildout_tracker.weeks import parse_week, week_dates
@@ -61,9 +66,15 @@ def _weeks_with_state(lake: Bucket, name: str) -> list[str]:
     return sorted(weeks, key=parse_week)
 
 
-def latest_state_before(lake: Bucket, name: str, week: str, inclusive: bool = False) -> StateRef | None:
+def latest_state_before(
+    lake: Bucket, name: str, week: str, inclusive: bool = False
+) -> StateRef | None:
     target = parse_week(week)
-    candidates = [w for w in _weeks_with_state(lake, name) if (parse_week(w) <= target if inclusive else parse_week(w) < target)]
+    candidates = [
+        w
+        for w in _weeks_with_state(lake, name)
+        if (parse_week(w) <= target if inclusive else parse_week(w) < target)
+    ]
     if not candidates:
         return None
     w = candidates[-1]
@@ -82,12 +93,16 @@ def read_state(lake: Bucket, ref: StateRef | None) -> pd.DataFrame | None:
     return lake.read_parquet(ref.key).to_pandas()
 
 
-def write_state(lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str) -> StateRef:
+def write_state(
+    lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str
+) -> StateRef:
     with phase("state"):
         return _write_state(lake, name, week, frame, base, note)
 
 
-def _write_state(lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str) -> StateRef:
+def _write_state(
+    lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str
+) -> StateRef:
     data = frame_to_parquet(frame)
     sha = hashlib.sha256(data).hexdigest()
     key = zones.state_table(name, week)
@@ -135,14 +150,23 @@ def update_po_lines(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef
     base = latest_state_before(lake, "po_lines", week)
     current = read_state(lake, base)
     if report.blocked:
-        return write_state(lake, "po_lines", week, current if current is not None else pd.DataFrame(), base, "carried: week blocked")
+        return write_state(
+            lake,
+            "po_lines",
+            week,
+            current if current is not None else pd.DataFrame(),
+            base,
+            "carried: week blocked",
+        )
     new = concat_validated(lake, report, "po_lines")
     parts = [f for f in (current, new) if f is not None and len(f)]
     if not parts:
         merged = current if current is not None else (new if new is not None else pd.DataFrame())
     else:
         merged = _apply_latest(pd.concat(parts, ignore_index=True), PO_KEY, ["change_ts"])
-    return write_state(lake, "po_lines", week, merged, base, f"{0 if new is None else len(new)} new versions")
+    return write_state(
+        lake, "po_lines", week, merged, base, f"{0 if new is None else len(new)} new versions"
+    )
 
 
 def update_fx_rates(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef:
@@ -150,8 +174,19 @@ def update_fx_rates(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef
     current = read_state(lake, base)
     new = None if report.blocked else concat_validated(lake, report, "fx_rates")
     parts = [f for f in (current, new) if f is not None and len(f)]
-    merged = _apply_latest(pd.concat(parts, ignore_index=True), ["currency", "rate_date"], []) if parts else (current if current is not None else pd.DataFrame())
-    return write_state(lake, "fx_rates", week, merged, base, "carried: week blocked" if report.blocked else "merged")
+    merged = (
+        _apply_latest(pd.concat(parts, ignore_index=True), ["currency", "rate_date"], [])
+        if parts
+        else (current if current is not None else pd.DataFrame())
+    )
+    return write_state(
+        lake,
+        "fx_rates",
+        week,
+        merged,
+        base,
+        "carried: week blocked" if report.blocked else "merged",
+    )
 
 
 def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateRef:
@@ -163,10 +198,17 @@ def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateR
     if current is not None and len(current):
         candidates.append(current.drop(columns=["stale"], errors="ignore"))
     if new is not None and len(new):
-        complete = new.groupby(["site_id", "_file", "status_date"])["milestone_code"].transform("nunique") == 8
+        complete = (
+            new.groupby(["site_id", "_file", "status_date"])["milestone_code"].transform("nunique")
+            == 8
+        )
         dropped = new.loc[~complete, "site_id"].unique()
         if len(dropped):
-            log.warning("milestones %s: incomplete reports not used for sites %s", week, ", ".join(map(str, dropped)))
+            log.warning(
+                "milestones %s: incomplete reports not used for sites %s",
+                week,
+                ", ".join(map(str, dropped)),
+            )
         new = new[complete].copy()
         new["_report_week"] = week
         candidates.append(new)
@@ -175,9 +217,15 @@ def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateR
         return write_state(lake, "milestones", week, frame, base, "no reports")
     allrep = pd.concat(candidates, ignore_index=True)
     reports = allrep[["site_id", "status_date", "_delivery_date", "_file"]].drop_duplicates()
-    best = reports.sort_values(["site_id", "status_date", "_delivery_date", "_file"]).drop_duplicates("site_id", keep="last")
-    chosen = allrep.merge(best, on=["site_id", "status_date", "_delivery_date", "_file"], how="inner")
-    chosen = chosen.sort_values(["site_id", "milestone_code", "_row"]).drop_duplicates(["site_id", "milestone_code"], keep="last")
+    best = reports.sort_values(
+        ["site_id", "status_date", "_delivery_date", "_file"]
+    ).drop_duplicates("site_id", keep="last")
+    chosen = allrep.merge(
+        best, on=["site_id", "status_date", "_delivery_date", "_file"], how="inner"
+    )
+    chosen = chosen.sort_values(["site_id", "milestone_code", "_row"]).drop_duplicates(
+        ["site_id", "milestone_code"], keep="last"
+    )
     chosen["stale"] = chosen["_report_week"] != week
     return write_state(lake, "milestones", week, chosen.reset_index(drop=True), base, "merged")
 
@@ -201,7 +249,9 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
             note = f"snapshot of {pd.Timestamp(snapshot_date).date()}"
         else:
             frame = current if current is not None else pd.DataFrame()
-            note = "carried: " + ("week blocked" if report.blocked else "no valid snapshot this week")
+            note = "carried: " + (
+                "week blocked" if report.blocked else "no valid snapshot this week"
+            )
         refs.append(write_state(lake, name, week, frame, base, note))
     return refs[0], refs[1]
 
@@ -214,16 +264,28 @@ def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[st
         base = latest_state_before(lake, state_name, week)
         current = read_state(lake, base)
         files = [f for f in report.files if f.kind == name]
-        good = [f for f in files if f.outcome == INGESTED and f.rows_quarantined == 0 and not any(t["severity"] == "critical" for t in f.table_failures)]
+        good = [
+            f
+            for f in files
+            if f.outcome == INGESTED
+            and f.rows_quarantined == 0
+            and not any(t["severity"] == "critical" for t in f.table_failures)
+        ]
         if good:
             latest = good[-1]
-            frame = lake.read_parquet(latest.validated_key).to_pandas() if latest.validated_key else pd.DataFrame()
+            frame = (
+                lake.read_parquet(latest.validated_key).to_pandas()
+                if latest.validated_key
+                else pd.DataFrame()
+            )
             write_state(lake, state_name, week, frame, base, f"replaced by {latest.key}")
             said[name] = f"replaced by {latest.key}"
         else:
             if files:
                 bad = files[-1]
-                said[name] = f"{bad.key} failed validation ({bad.rule or 'rows quarantined'}): previous version kept in force"
+                said[name] = (
+                    f"{bad.key} failed validation ({bad.rule or 'rows quarantined'}): previous version kept in force"
+                )
                 log.warning("reference %s: %s", week, said[name])
             if current is not None:
                 write_state(lake, state_name, week, current, base, said.get(name, "carried"))

@@ -1,0 +1,288 @@
+"""Ingest across weeks against a real local S3 server: ledger, duplicates, late deliveries,
+state carried across weeks, blocked weeks, whole-file quarantine, personal data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from buildout_tracker import pipeline
+from buildout_tracker.ingest import state, zones
+from buildout_tracker.lake import Bucket
+from tests.ingest import builders as b
+
+W37, W38, W39 = "2026-W37", "2026-W38", "2026-W39"  # Mondays 09-07, 09-14, 09-21
+
+
+@pytest.fixture(scope="module")
+def validator():  # type: ignore[no-untyped-def]
+    from buildout_tracker.feeds.gx_suite import GxValidator
+
+    return GxValidator()
+
+
+@pytest.fixture
+def rt(fresh_buckets: tuple[Bucket, Bucket], validator) -> pipeline.Runtime:  # type: ignore[no-untyped-def]
+    landing, lake = fresh_buckets
+    runtime = pipeline.Runtime(landing, lake, b"test-hmac-key", run_id="test")
+    runtime._validator = validator
+    return runtime
+
+
+def seed_reference(landing: Bucket, day: str = "2026-09-07") -> None:
+    landing.put_bytes(f"reference/{day}/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
+    landing.put_bytes(
+        f"reference/{day}/milestone_plan.csv", b.milestone_plan_csv(["DC-SG-01", "DC-SG-02"])
+    )
+    landing.put_bytes(f"reference/{day}/budget_plan.csv", b.budget_plan_csv())
+    landing.put_bytes(f"reference/{day}/hiring_plan.csv", b.hiring_plan_csv())
+    landing.put_bytes(f"fx_rates/{day}/fx_rates_1.csv", b.fx_csv([("EUR", "2026-09-04", "1.10")]))
+
+
+def run_procurement(rt: pipeline.Runtime, week: str):  # type: ignore[no-untyped-def]
+    pipeline.ingest_reference(rt, week)
+    pipeline.ingest_fx_rates(rt, week)
+    return pipeline.ingest_po_lines(rt, week)
+
+
+def objects(bucket: Bucket, prefix: str) -> dict[str, bytes]:
+    return {o.key: bucket.get_bytes(o.key) for o in bucket.list(prefix)}
+
+
+def po_state(rt: pipeline.Runtime, week: str) -> pd.DataFrame:
+    frame = state.read_state(
+        rt.lake, state.latest_state_before(rt.lake, "po_lines", week, inclusive=True)
+    )
+    assert frame is not None
+    return frame.set_index(["po_number", "po_line"]).sort_index()
+
+
+def test_same_bytes_under_another_name_count_once_and_rerun_is_a_no_op(
+    rt: pipeline.Runtime,
+) -> None:
+    seed_reference(rt.landing)
+    body = b.po_lines_csv(
+        [
+            b.po_line(1),
+            b.po_line(2),
+            b.po_line(3, currency="EUR", unit_price="50.00", net_value="500.00"),
+        ]
+    )
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_a.csv", body)
+    rt.landing.put_bytes("procurement/2026-09-09/po_lines_copy.csv", body)
+
+    report = run_procurement(rt, W37)
+    outcome = {f.key: f for f in report.files}
+    assert outcome["procurement/2026-09-08/po_lines_a.csv"].outcome == "ingested"
+    dup = outcome["procurement/2026-09-09/po_lines_copy.csv"]
+    assert (
+        dup.outcome == "duplicate" and dup.duplicate_of == "procurement/2026-09-08/po_lines_a.csv"
+    )
+    assert report.summary()["rows_in"] == 3 and report.summary()["duplicates_skipped"] == 1
+    assert len(po_state(rt, W37)) == 3
+
+    before = {p: objects(rt.lake, p) for p in ("ledger/", "validated/", "state/", "quarantine/")}
+    again = run_procurement(rt, W37)
+    after = {p: objects(rt.lake, p) for p in ("ledger/", "validated/", "state/", "quarantine/")}
+    assert after == before, "a re-run of a week must leave the ledger and every zone byte-identical"
+    assert again.summary() == report.summary()
+
+
+def test_late_delivery_is_picked_up_on_rerun(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_a.csv", b.po_lines_csv([b.po_line(1)]))
+    run_procurement(rt, W37)
+    assert len(po_state(rt, W37)) == 1
+    rt.landing.put_bytes("procurement/2026-09-12/po_lines_late.csv", b.po_lines_csv([b.po_line(2)]))
+    report = run_procurement(rt, W37)
+    assert {f.key: f.outcome for f in report.files} == {
+        "procurement/2026-09-08/po_lines_a.csv": "ingested",
+        "procurement/2026-09-12/po_lines_late.csv": "ingested",
+    }
+    assert len(po_state(rt, W37)) == 2
+
+
+def test_current_po_line_state_across_three_weeks(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    a1 = b.po_line(1, change_ts="2026-09-08T10:00:00Z")
+    bb = b.po_line(2, change_ts="2026-09-08T10:00:00Z")
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_1.csv", b.po_lines_csv([a1, bb]))
+    run_procurement(rt, W37)
+
+    # W38: A changes (partial receipt), B repeated unchanged twice, C new.
+    a2 = b.po_line(
+        1,
+        change_ts="2026-09-15T10:00:00Z",
+        received_qty="4",
+        last_receipt_date="2026-09-15",
+        status="partially_received",
+    )
+    c1 = b.po_line(3, change_ts="2026-09-15T10:00:00Z")
+    rt.landing.put_bytes("procurement/2026-09-15/po_lines_2.csv", b.po_lines_csv([a2, bb, bb, c1]))
+    run_procurement(rt, W38)
+
+    # W39: an older version of A arrives late (must not win), B deleted, and two files carry
+    # the same change_ts for C: the later delivery wins.
+    a0 = b.po_line(1, change_ts="2026-09-01T10:00:00Z", quantity="99", net_value="9900.00")
+    b_del = b.po_line(2, change_ts="2026-09-22T10:00:00Z", deleted="true")
+    c_early = b.po_line(3, change_ts="2026-09-22T09:00:00Z", unit_price="1.00", net_value="10.00")
+    c_late = b.po_line(3, change_ts="2026-09-22T09:00:00Z", unit_price="2.00", net_value="20.00")
+    rt.landing.put_bytes(
+        "procurement/2026-09-22/po_lines_3.csv", b.po_lines_csv([a0, b_del, c_early])
+    )
+    rt.landing.put_bytes("procurement/2026-09-23/po_lines_4.csv", b.po_lines_csv([c_late]))
+    run_procurement(rt, W39)
+
+    s37, s38, s39 = po_state(rt, W37), po_state(rt, W38), po_state(rt, W39)
+    assert list(s37.index.get_level_values(0)) == ["4500000001", "4500000002"]
+    assert s37.loc[("4500000001", 1), "received_qty"] == 0
+    assert len(s38) == 3
+    assert s38.loc[("4500000001", 1), "received_qty"] == 4
+    assert s38.loc[("4500000001", 1), "status"] == "partially_received"
+    assert s39.loc[("4500000001", 1), "quantity"] == 10, (
+        "an older change_ts must not replace the current version"
+    )
+    assert bool(s39.loc[("4500000002", 1), "deleted"]) is True
+    assert s39.loc[("4500000003", 1), "unit_price"] == 2.0, (
+        "ties on change_ts go to the later delivery"
+    )
+    # The W37 state object was not touched by later weeks.
+    assert len(s37) == 2
+
+
+def test_blocked_week_leaves_previous_state_untouched(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    rt.landing.put_bytes(
+        "procurement/2026-09-08/po_lines_1.csv", b.po_lines_csv([b.po_line(i) for i in range(1, 4)])
+    )
+    run_procurement(rt, W37)
+    # 2 of 10 rows break rules (20 % > 5 %): the week is blocked.
+    rows = [b.po_line(i, change_ts="2026-09-15T10:00:00Z") for i in range(1, 9)]
+    rows.append(b.po_line(20, po_number="4.5E+09"))
+    rows.append(b.po_line(21, quantity="0", net_value="0.00"))
+    rt.landing.put_bytes("procurement/2026-09-15/po_lines_bad.csv", b.po_lines_csv(rows))
+    report = run_procurement(rt, W38)
+    assert report.blocked
+    assert "procurement" in report.block_reason and "po_lines_bad.csv" in report.block_reason
+    assert "%" in report.block_reason
+    pd.testing.assert_frame_equal(po_state(rt, W38), po_state(rt, W37))
+    with pytest.raises(pipeline.FeedWeekBlocked, match="po_lines_bad.csv"):
+        pipeline.fail_if_blocked(report.summary())
+
+
+def test_bad_files_are_quarantined_whole_and_the_delivery_goes_on(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    good = b.po_lines_csv([b.po_line(1)])
+    cp1252 = b.po_lines_csv([b.po_line(2, supplier_name="Müller")]).decode().encode("cp1252")
+    missing = b.csv_bytes([c for c in b.PO_COLUMNS if c != "currency"], [b.po_line(3)])
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_good.csv", good)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_cp1252.csv", cp1252)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_missing.csv", missing)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_empty.csv", b"")
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_header.csv", b.po_lines_csv([]))
+    report = run_procurement(rt, W37)
+    by = {f.key.rsplit("/", 1)[1]: f for f in report.files}
+    assert by["po_lines_good.csv"].outcome == "ingested"
+    assert by["po_lines_cp1252.csv"].outcome == "quarantined"
+    assert (
+        "utf-8" in by["po_lines_cp1252.csv"].reason.lower()
+        or "encoding" in by["po_lines_cp1252.csv"].reason.lower()
+    )
+    assert (
+        by["po_lines_missing.csv"].outcome == "quarantined"
+        and "currency" in by["po_lines_missing.csv"].reason
+    )
+    assert by["po_lines_empty.csv"].outcome == "quarantined"
+    # The raw bytes are kept in quarantine (procurement holds no personal data).
+    record = rt.lake.get_json(by["po_lines_cp1252.csv"].quarantine_key)
+    raw_key = record["bytes"].split(f"s3://{rt.lake.name}/", 1)[1]
+    assert rt.lake.get_bytes(raw_key) == cp1252
+    assert record["reason"] and record["rule"]
+    assert len(po_state(rt, W37)) == 1
+
+
+def test_rows_in_equal_rows_validated_plus_quarantined(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    rows = [b.po_line(i) for i in range(1, 40)]
+    rows.append(b.po_line(50, po_date="01/09/2026"))  # dd/mm/yyyy
+    rows.append(b.po_line(51, currency="XXZ"))  # no rate
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_1.csv", b.po_lines_csv(rows))
+    report = run_procurement(rt, W37)
+    f = next(f for f in report.files if f.kind == "po_lines")
+    assert (f.rows_in, f.rows_valid, f.rows_quarantined) == (41, 39, 2)
+    quarantined = rt.lake.read_parquet(f.quarantine_key).to_pandas()
+    assert sorted(quarantined["_row"].tolist()) == [40, 41]
+    rules = {
+        int(r): list(v) for r, v in zip(quarantined["_row"], quarantined["rules"], strict=True)
+    }
+    assert any("po_date" in rule for rule in rules[40])
+    assert any("currency" in rule for rule in rules[41])
+
+
+def test_reference_file_failing_validation_keeps_previous_version(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    pipeline.ingest_reference(rt, W37)
+    bad = b.sites_csv(["DC-SG-01", "DC-SG-02", "DC-SG-03"]).replace(b",50,", b",-5,")
+    rt.landing.put_bytes("reference/2026-09-15/sites.csv", bad)
+    report = pipeline.ingest_reference(rt, W38)
+    sites = state.read_state_at(rt.lake, "reference_sites", W38)
+    assert sites is not None and sorted(sites["site_id"]) == ["DC-SG-01", "DC-SG-02"]
+    assert any("previous version kept" in w for w in report.stray_warnings)
+
+
+def test_milestones_carry_forward_and_mark_stale(rt: pipeline.Runtime) -> None:
+    seed_reference(rt.landing)
+    rt.landing.put_bytes(
+        "milestones/2026-09-11/DC-SG-01.jsonl", b.milestone_report("DC-SG-01", "2026-09-11", done=2)
+    )
+    rt.landing.put_bytes(
+        "milestones/2026-09-11/DC-SG-02.jsonl", b.milestone_report("DC-SG-02", "2026-09-11", done=1)
+    )
+    pipeline.ingest_reference(rt, W37)
+    pipeline.ingest_milestones(rt, W37)
+    rt.landing.put_bytes(
+        "milestones/2026-09-18/DC-SG-01.jsonl", b.milestone_report("DC-SG-01", "2026-09-18", done=3)
+    )
+    pipeline.ingest_reference(rt, W38)
+    pipeline.ingest_milestones(rt, W38)
+    from buildout_tracker.publish import load_week_inputs
+
+    ms = load_week_inputs(rt.lake, W38).milestones
+    per_site = ms.groupby("site_id").agg(
+        stale=("stale", "first"),
+        done=("status", lambda s: int((s == "complete").sum())),
+        n=("milestone_code", "count"),
+    )
+    assert per_site.loc["DC-SG-01"].tolist() == [False, 3, 8]
+    assert per_site.loc["DC-SG-02"].tolist() == [True, 1, 8]
+    assert "reported_by" not in ms.columns and "notes" not in ms.columns
+
+
+def test_hiring_snapshot_carried_and_personal_data_never_leaves_landing(
+    rt: pipeline.Runtime,
+) -> None:
+    # 20 requisitions, 20 valid offers and one orphan: 1 of 41 rows refused stays under 5 %.
+    reqs = [{"req_id": f"R-{i}"} for i in range(1, 21)]
+    offers = [
+        {"offer_id": f"O-{i}", "req_id": f"R-{i}", "candidate_id": f"C-{i}"} for i in range(1, 21)
+    ]
+    offers.append({"offer_id": "O-99", "req_id": "R-404", "candidate_id": "C-99"})
+    rt.landing.put_bytes("hiring/2026-09-09/requisitions_1.csv", b.requisitions_csv(reqs))
+    rt.landing.put_bytes("hiring/2026-09-09/offers_1.csv", b.offers_csv(offers))
+    report = pipeline.ingest_hiring(rt, W37)
+    assert not report.blocked
+    offers_out = next(f for f in report.files if f.kind == "offers")
+    assert (offers_out.rows_valid, offers_out.rows_quarantined) == (20, 1), (
+        "orphan req_id goes to quarantine"
+    )
+    pipeline.ingest_hiring(rt, W38)  # nothing delivered: the W37 snapshot stays in force
+    reqs_state = state.read_state_at(rt.lake, "requisitions", W38)
+    assert reqs_state is not None and len(reqs_state) == 20
+    offers_state = state.read_state_at(rt.lake, "offers", W38)
+    assert offers_state is not None and "candidate_key" in offers_state.columns
+    assert not {f"C-{i}" for i in range(1, 21)} & set(offers_state["candidate_key"])
+    for o in rt.lake.list(""):
+        body = rt.lake.get_bytes(o.key)
+        for secret in (b"jane@example.com", b"Jane Candidate", b"boss@example.com", b"C-17"):
+            assert secret not in body, f"{secret!r} leaked into {o.key}"
+    assert zones.ledger_week("hiring", W37) in {o.key for o in rt.lake.list("ledger/")}
