@@ -131,7 +131,8 @@ def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
         )
         print("\nReasons (every rule not green):")
         for rec in sc.to_dict(orient="records"):
-            reasons = list(rec.get("rag_reasons") or [])
+            raw = rec.get("rag_reasons")
+            reasons = [] if raw is None else list(raw)
             print(f"  {rec['area']:<17} {rec['rag']:<6} {'; '.join(map(str, reasons)) or '-'}")
         print("\nWhere to look:")
         print(f"  manifest     {last.published.manifest_uri}")
