@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from buildout_tracker import settings
 from buildout_tracker.airflow_env import connection_env
 from buildout_tracker.settings import S3Settings
@@ -387,3 +388,16 @@ def test_all_airflow_services_run_the_project_image(resolved: dict[str, Any]) ->
 def test_postgres_major_matches_the_system_test(resolved: dict[str, Any]) -> None:
     # The native system test runs PostgreSQL 15: the stack runs the same major version.
     assert resolved["services"]["postgres"]["image"].startswith("postgres:15")
+
+
+def test_the_locked_celery_provider_imports_with_the_locked_celery() -> None:
+    """The image installs requirements.lock: its CeleryExecutor must import (it does not with
+    celery 5.7.0 and apache-airflow-providers-celery 3.26.0: `retry` left celery's DB backend)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import airflow.providers.celery.executors.celery_executor_utils"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor", "PYTHONPATH": ""},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.strip().splitlines()[-1:]
