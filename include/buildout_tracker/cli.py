@@ -151,7 +151,9 @@ def cmd_run_week(args: argparse.Namespace) -> int:
 
     _local_env()
     _lake_up()
-    return run_week_dags(args.week)
+    from buildout_tracker.weeks import parse_range
+
+    return run_week_dags(parse_range(args.week))
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser(
         "run-week", help="run one week's DAGs with dag.test() against the landing bucket"
     )
-    w.add_argument("--week", required=True)
+    w.add_argument("--week", required=True, help="2026-W48, or a range 2026-W46:2026-W48 run in order")
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)

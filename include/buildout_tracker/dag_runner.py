@@ -66,33 +66,37 @@ def test_week(week: str, dag_ids: tuple[str, ...] = (*INGEST_DAGS, PUBLISH_DAG))
     return states
 
 
-def run_week_dags(week: str) -> int:
+def run_week_dags(weeks: list[str]) -> int:
+    """dag.test() the week's DAGs for each week in order, then print the per-feed report."""
     from buildout_tracker.ingest.feed_week import read_report
     from buildout_tracker.lake import Bucket
     from buildout_tracker.settings import lake_bucket
 
     prepare_airflow()
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    states = test_week(week)
     lake = Bucket(lake_bucket())
-    print(f"\n{week}: DAG runs")
-    for dag_id, state in states.items():
-        print(f"  {dag_id:<28} {state}")
-    print("\nPer feed:")
-    for feed in ("reference", "fx_rates", "procurement", "milestones", "hiring"):
-        report = read_report(lake, feed, week)
-        if report is None:
-            print(f"  {feed:<12} not ingested")
-            continue
-        s = report.summary()
-        print(
-            f"  {feed:<12} files {s['files_received']}, duplicates {s['duplicates_skipped']}, files quarantined {s['files_quarantined']}, "
-            f"rows in {s['rows_in']}, validated {s['rows_validated']}, quarantined {s['rows_quarantined']}"
-            f"{' BLOCKED: ' + str(s['block_reason']) if s['blocked'] else ''}"
-            f"{' top: ' + '; '.join(s['top_reasons']) if s['top_reasons'] else ''}"
-        )
-    manifest = lake.get_json_or_none(f"curated/_manifests/week={week}.json")
-    print(
-        f"\nmanifest: {lake.uri(f'curated/_manifests/week={week}.json') if manifest else 'not published'}"
-    )
-    return 0 if all(s.endswith("success") for s in states.values()) else 1
+    failed = 0
+    for k, week in enumerate(weeks, 1):
+        print(f"== week {k}/{len(weeks)} {week}: dag.test() of {', '.join((*INGEST_DAGS, PUBLISH_DAG))}", flush=True)
+        states = test_week(week)
+        print(f"\n{week}: DAG runs")
+        for dag_id, state in states.items():
+            print(f"  {dag_id:<28} {state}")
+            failed += not state.endswith("success")
+        print("\nPer feed (files, duplicates, files quarantined, rows in / validated / quarantined):")
+        for feed in ("reference", "fx_rates", "procurement", "milestones", "hiring"):
+            report = read_report(lake, feed, week)
+            if report is None:
+                print(f"  {feed:<12} not ingested")
+                continue
+            s = report.summary()
+            print(
+                f"  {feed:<12} files {s['files_received']}, duplicates {s['duplicates_skipped']}, "
+                f"files quarantined {s['files_quarantined']}, rows in {s['rows_in']}, "
+                f"validated {s['rows_validated']}, quarantined {s['rows_quarantined']}"
+                f"{' BLOCKED: ' + str(s['block_reason']) if s['blocked'] else ''}"
+                f"{' top: ' + '; '.join(s['top_reasons']) if s['top_reasons'] else ''}"
+            )
+        key = f"curated/_manifests/week={week}.json"
+        print(f"\nmanifest: {lake.uri(key) if lake.exists(key) else 'not published'}\n", flush=True)
+    return 1 if failed else 0

@@ -33,6 +33,10 @@ def make_client(settings: S3Settings | None = None) -> Any:
         region_name=s.region,
         config=Config(
             s3={"addressing_style": "path"},
+            # Store no whole-object CRC with each PUT: rclone's S3 server returns it on ranged
+            # reads too, and pyarrow's SDK (reading a Parquet footer) then rejects the read.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
             retries={"max_attempts": 5, "mode": "standard"},
             connect_timeout=10,
             read_timeout=120,
