@@ -147,6 +147,16 @@ def test_weekly_cycle_on_celery_survives_a_dead_worker() -> None:
         c.start_airflow()
         timings: dict[str, float] = {"startup_s": round(time.monotonic() - t0, 1)}
 
+        def parsed() -> bool:
+            errors = c.get("/api/v2/importErrors")["import_errors"]
+            assert not errors, [(e["filename"], e["stack_trace"][-500:]) for e in errors]
+            return all(
+                c.request("GET", f"/api/v2/dags/{d}").status_code == 200
+                for d in (*INGEST_DAGS, PUBLISH_DAG)
+            )
+
+        c.wait_until(parsed, 180, "the dag-processor to parse the DAGs", interval=1)
+
         # 1. The scheduler fires the weekly runs for W by itself; assets start the publishing.
         def scheduled_runs() -> dict[str, dict[str, Any]] | None:
             found = {}
