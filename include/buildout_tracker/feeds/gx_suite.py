@@ -149,7 +149,7 @@ class GxValidator:
 
         ctx = ctx or RuleContext()
         vd = self._validation(spec, ctx)
-        batch = _with_helpers(spec, frame, ctx)
+        batch = _gx_frame(spec, frame, ctx)
         validator = Validator(
             batch_definition=vd.batch_definition,
             batch_parameters={"dataframe": batch},
@@ -241,6 +241,84 @@ def _with_helpers(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.D
         if rule.derive is not None and rule.applies(ctx):
             helpers.update(rule.derive(frame, ctx))
     return frame.assign(**helpers) if helpers else frame
+
+
+# Kinds whose pandas implementation GX runs per value in Python unless the column is a
+# plain numpy number or a datetime64[ns] / tz-aware column (ExpectColumnValuesToBeBetween).
+_ORDERED_KINDS = ("ExpectColumnValuesToBeBetween", "ExpectColumnPairValuesAToBeGreaterThanB")
+_CATEGORICAL_MAX_SHARE = 0.5  # distinct values / rows, on a sample: above it, no dictionary
+_SAMPLE_ROWS = 65536
+_NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
+
+
+def _gx_frame(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The frame GX validates: the same rows and values, in dtypes GX computes fast.
+
+    Only representations change, never a value: the columns the suite names (plus the
+    helper columns), with
+    - naive dates as datetime64[ns] (GX's between is vectorised only for ns or tz-aware
+      columns; per value in Python otherwise); a column with a date outside the ns range
+      keeps its unit;
+    - nullable Int64 as int64, or float64 with NaN for nulls when there are any (exact for
+      comparisons with the rules' bounds: a non-zero integer never rounds to 0);
+    - low-cardinality text as pandas categoricals (dictionary-encoded by pyarrow): GX
+      filters rows for row conditions and column pairs by taking the whole frame, which
+      copies every Arrow string but only the integer codes of a categorical; is_in and
+      regex work on the distinct values. Columns compared by order stay text.
+    """
+    used: set[str] = set()
+    ordered: set[str] = set()
+    for rule in spec.all_rules:
+        if not rule.applies(ctx):
+            continue
+        for exp in rule.expect(ctx):
+            cols = _columns_of(dict(exp.kwargs))
+            used |= cols
+            if exp.kind in _ORDERED_KINDS:
+                ordered |= cols
+            if exp.when is not None:
+                used.add(exp.when.column)
+                if exp.when.op == ">":
+                    ordered.add(exp.when.column)
+    batch = _with_helpers(spec, frame, ctx)
+    out: dict[str, Any] = {}
+    for name in batch.columns:
+        if name not in used:
+            continue
+        s = batch[name]
+        dtype = s.dtype
+        if isinstance(dtype, pd.Int64Dtype):
+            s = s.astype("float64") if s.isna().any() else s.astype("int64")
+        elif pd.api.types.is_datetime64_dtype(dtype) and not isinstance(dtype, pd.DatetimeTZDtype):
+            if str(dtype) != "datetime64[ns]":
+                lo, hi = s.min(), s.max()
+                if pd.isna(lo) or (lo >= _NS_MIN and hi <= _NS_MAX):
+                    s = s.astype("datetime64[ns]")
+        elif isinstance(dtype, pd.StringDtype) and name not in ordered:
+            s = _categorical(s)
+        out[name] = s
+    return pd.DataFrame(out, index=batch.index, copy=False)
+
+
+def _categorical(s: pd.Series) -> pd.Series:
+    import pyarrow as pa
+
+    arr = s.array
+    values = arr.__arrow_array__() if hasattr(arr, "__arrow_array__") else pa.array(arr)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    if n == 0:
+        return s
+    sample = values.slice(0, _SAMPLE_ROWS)
+    if len(sample.dictionary_encode().dictionary) > _CATEGORICAL_MAX_SHARE * len(sample):
+        return s
+    encoded = values.dictionary_encode()
+    if len(encoded.dictionary) > _CATEGORICAL_MAX_SHARE * n:
+        return s
+    cat = encoded.to_pandas()
+    cat = cat.array if isinstance(cat, pd.Series) else cat
+    return pd.Series(cat, index=s.index, name=s.name, copy=False)
 
 
 def _to_gx(exp: Exp, severity: str, meta: dict[str, Any]) -> Any:
