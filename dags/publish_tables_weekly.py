@@ -80,8 +80,16 @@ def publish_tables_weekly() -> None:
                     weeks.add(week)
         if weeks:
             return sorted(weeks, key=parse_week)
-        moment = context.get("logical_date") or context.get("run_after")
-        return [previous_week_of(moment)]
+        # Cron fallback: the week that just closed, once at least one of its feeds was
+        # ingested (a fresh deployment's first fallback must not publish an empty week).
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from buildout_tracker.pipeline import ingested_feeds
+
+        week = previous_week_of(context.get("logical_date") or context.get("run_after"))
+        if not ingested_feeds(week):
+            raise AirflowSkipException(f"no feed has been ingested for {week} yet: nothing to publish")
+        return [week]
 
     @task(outlets=[CURATED])
     def publish_weekly_tables(weeks: list[str]) -> list[dict]:

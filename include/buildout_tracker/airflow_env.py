@@ -23,9 +23,10 @@ from buildout_tracker.settings import (
 )
 
 
-def connection_env(s3: S3Settings | None = None) -> dict[str, str]:
-    """AIRFLOW_CONN_* variables for the project's connections, from the environment."""
-    s = s3 or S3Settings.from_env()
+def connection_env(s3: S3Settings | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """AIRFLOW_CONN_* variables for the project's connections, from `base` (default: the
+    process environment)."""
+    s = s3 or S3Settings.from_env(base)
     extra: dict[str, str] = {"region_name": s.region}
     if s.endpoint_url:
         extra["endpoint_url"] = s.endpoint_url
@@ -34,12 +35,12 @@ def connection_env(s3: S3Settings | None = None) -> dict[str, str]:
         s3_conn["login"] = s.access_key_id
         s3_conn["password"] = s.secret_access_key or ""
     env = {f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": json.dumps(s3_conn)}
-    key = hmac_key_from_env()
+    key = hmac_key_from_env(base)
     if key:
         env[f"AIRFLOW_CONN_{HMAC_CONN_ID.upper()}"] = json.dumps(
             {"conn_type": "generic", "password": key.decode()}
         )
-    url = alert_webhook_url()
+    url = alert_webhook_url(base)
     if url:
         env[f"AIRFLOW_CONN_{ALERT_CONN_ID.upper()}"] = json.dumps(
             {"conn_type": "http", "host": url}
@@ -87,7 +88,7 @@ def airflow_env(
     )
     env.setdefault("AIRFLOW__CORE__FERNET_KEY", _stable_secret(home / "fernet.key", fernet=True))
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", _stable_secret(home / "jwt.secret"))
-    env.update(connection_env())
+    env.update(connection_env(base=env))
     return env
 
 

@@ -29,6 +29,9 @@ PUBLISH_DAG = "publish_tables_weekly"
 def prepare_airflow(home: Path | None = None) -> dict[str, str]:
     """Set the Airflow environment in this process and migrate its DB once."""
     env = airflow_env(home)
+    # Under dag.test() a retry waits in this process: one quick retry, not minutes of backoff.
+    env.setdefault("BUILDOUT_TASK_RETRIES", "1")
+    env.setdefault("BUILDOUT_RETRY_DELAY_SECONDS", "2")
     os.environ.update(env)
     marker = Path(env["AIRFLOW_HOME"]) / ".db-migrated"
     if not marker.exists():

@@ -33,8 +33,8 @@ class Tags:
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
+    "retries": settings.task_retries(),
+    "retry_delay": timedelta(seconds=settings.retry_delay_seconds()),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
     "execution_timeout": timedelta(minutes=30),

@@ -247,6 +247,14 @@ class LaterWeeksStale(RuntimeError):
     pass
 
 
+def ingested_feeds(week: str, rt: Runtime | None = None) -> list[str]:
+    """Feeds with a report for the week (their ingest ran, whatever it found)."""
+    from buildout_tracker.ingest import zones
+
+    lake = rt.lake if rt else Bucket(settings.lake_bucket(), client_from_airflow())
+    return [f for f in ("procurement", "fx_rates", "milestones", "hiring") if lake.exists(zones.feed_report(f, week))]
+
+
 def run_publish_task(week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
     """The body of the publish task for one week: publish, then alert on red and grey areas."""
     from buildout_tracker import alerts

@@ -53,9 +53,39 @@ def manifest_key(week: str) -> str:
     return f"curated/_manifests/week={week}.json"
 
 
+_DTYPES = {
+    "text": "str",
+    "date": "datetime64[us]",
+    "timestamp": "datetime64[us, UTC]",
+    "decimal": "float64",
+    "number": "float64",
+    "integer": "Int64",
+    "boolean": "bool",
+}
+
+
+def empty_frame(kind: str) -> pd.DataFrame:
+    """No rows, but the columns and dtypes a validated file of this kind has."""
+    from buildout_tracker import feeds
+    from buildout_tracker.feeds.schema import hashed_name
+
+    spec = next(s for specs in feeds.SPECS.values() for s in specs if s.kind == kind)
+    cols = {
+        (hashed_name(c.name) if c.pii == "hash" else c.name): pd.Series(
+            dtype="str" if c.pii == "hash" else _DTYPES[c.type]
+        )
+        for c in spec.kept_columns
+    }
+    return pd.DataFrame(cols)
+
+
 def _state(lake: Bucket, name: str, week: str) -> pd.DataFrame:
+    """The state in force at the week; a typed empty frame when there is none (or it is
+    empty because nothing valid ever arrived), so the tables see the feed's columns."""
     frame = state.read_state_at(lake, name, week)
-    return frame if frame is not None else pd.DataFrame()
+    if frame is None or (len(frame) == 0 and len(frame.columns) == 0):
+        return empty_frame(name.removeprefix("reference_"))
+    return frame
 
 
 def feed_statuses(lake: Bucket, week: str) -> dict[str, FeedWeekStatus]:
@@ -101,7 +131,10 @@ def dq_rule_rows(lake: Bucket, week: str) -> pd.DataFrame:
                      "rows_checked": int(r["rows_checked"]), "rows_failed": int(r["rows_failed"]),
                      "success": int(r["rows_failed"]) == 0}
                 )  # fmt: skip
+            stated = {r["rule"] for r in f.rule_stats}
             for t in f.table_failures:
+                if t["rule"] in stated:
+                    continue
                 rows.append(
                     {"feed": feed, "file": f.key, "rule": t["rule"], "severity": t["severity"],
                      "rows_checked": f.rows_in, "rows_failed": 0, "success": False}
@@ -121,10 +154,11 @@ def read_published(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
 
 
 def load_week_inputs(lake: Bucket, week: str) -> WeekInputs:
-    milestones = _state(lake, "milestones", week)
-    if len(milestones) and "_report_week" in milestones:
-        milestones = milestones.copy()
+    milestones = _state(lake, "milestones", week).copy()
+    if "_report_week" in milestones:
         milestones["stale"] = milestones["_report_week"] != week
+    else:
+        milestones["stale"] = pd.Series(True, index=milestones.index, dtype=bool)
     return WeekInputs(
         week=week,
         status_date=status_date(week),

@@ -6,6 +6,7 @@ Nothing here touches the network or the disk: importing it is free, so DAG files
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,8 @@ FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
+def _env(name: str, default: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    value = (os.environ if env is None else env).get(name)
     return value if value not in (None, "") else default
 
 
@@ -40,15 +41,15 @@ class S3Settings:
     lake_bucket: str
 
     @classmethod
-    def from_env(cls) -> S3Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Settings:
+        """From `env` (default: the process environment)."""
         return cls(
-            endpoint_url=_env("BUILDOUT_S3_ENDPOINT"),
-            access_key_id=_env("AWS_ACCESS_KEY_ID"),
-            secret_access_key=_env("AWS_SECRET_ACCESS_KEY"),
-            region=_env("AWS_DEFAULT_REGION", "us-east-1") or "us-east-1",
-            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing")
-            or "buildout-landing",
-            lake_bucket=_env("BUILDOUT_LAKE_BUCKET", "buildout-lake") or "buildout-lake",
+            endpoint_url=_env("BUILDOUT_S3_ENDPOINT", env=env),
+            access_key_id=_env("AWS_ACCESS_KEY_ID", env=env),
+            secret_access_key=_env("AWS_SECRET_ACCESS_KEY", env=env),
+            region=_env("AWS_DEFAULT_REGION", "us-east-1", env) or "us-east-1",
+            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing", env) or "buildout-landing",
+            lake_bucket=_env("BUILDOUT_LAKE_BUCKET", "buildout-lake", env) or "buildout-lake",
         )
 
 
@@ -68,13 +69,23 @@ def quarantine_threshold(feed: str) -> float:
     return float(raw) if raw else DEFAULT_QUARANTINE_THRESHOLD
 
 
-def hmac_key_from_env() -> bytes | None:
-    raw = _env("BUILDOUT_PII_HMAC_KEY")
+def task_retries() -> int:
+    """Retries of every task that touches S3 (BUILDOUT_TASK_RETRIES, default 3)."""
+    return int(_env("BUILDOUT_TASK_RETRIES", "3") or 3)
+
+
+def retry_delay_seconds() -> float:
+    """First retry delay; doubles at each retry (BUILDOUT_RETRY_DELAY_SECONDS, default 30)."""
+    return float(_env("BUILDOUT_RETRY_DELAY_SECONDS", "30") or 30)
+
+
+def hmac_key_from_env(env: Mapping[str, str] | None = None) -> bytes | None:
+    raw = _env("BUILDOUT_PII_HMAC_KEY", env=env)
     return raw.encode() if raw else None
 
 
-def alert_webhook_url() -> str | None:
-    return _env("BUILDOUT_ALERT_WEBHOOK")
+def alert_webhook_url(env: Mapping[str, str] | None = None) -> str | None:
+    return _env("BUILDOUT_ALERT_WEBHOOK", env=env)
 
 
 def code_version() -> str:
