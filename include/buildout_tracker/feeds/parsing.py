@@ -85,7 +85,7 @@ class ParsedFile:
 def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
     """Parse one landing file. Never raises on bad input: problems come back as data."""
     warnings: list[str] = []
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte
         return _failed(spec, key, "empty_file", "the file is empty", hmac_key)
     enc_error = _encoding_error(data)
     if enc_error:
@@ -329,27 +329,26 @@ def _coerce(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     if t == "text":
         return arr, np.zeros(len(arr), dtype=bool)
     if t == "date":
-        fmt = pc.match_substring_regex(arr, _DATE_RE)
-        parsed = pc.strptime(
-            pc.if_else(fmt, arr, None), format="%Y-%m-%d", unit="us", error_is_null=True
-        )
-        # strptime rolls 2026-02-30 over to March: a real day keeps its day of month
-        # (comparing days is 10x cheaper than printing the date back with strftime)
-        day = pc.cast(pc.utf8_slice_codeunits(pc.if_else(fmt, arr, None), 8, 10), pa.int64())
-        okm = _ok(pc.equal(pc.day(parsed), day))
-        return pc.if_else(pa.array(okm), parsed, None), present & ~okm
+        try:  # arrow's YYYY-MM-DD parser accepts exactly the strict format and real days
+            typed = pc.cast(pc.cast(arr, pa.date32()), pa.timestamp("us"))
+        except pa.ArrowInvalid:  # some value is not a date: find which, row by row
+            return _coerce_dates_slow(arr, present)
+        return typed, np.zeros(len(arr), dtype=bool)
     if t == "timestamp":
-        fmt = _ok(pc.match_substring_regex(arr, _TS_RE))
-        s = pd.Series(pc.if_else(pa.array(fmt), arr, None).to_pandas(), dtype=object)
-        parsed = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
-        typed = pa.array(parsed.astype("datetime64[us, UTC]"), pa.timestamp("us", tz="UTC"))
-        okm = ~parsed.isna().to_numpy()
+        # arrow's ISO 8601 cast is looser in form (`2026-11-02T10Z`) than the contract:
+        # the regex decides the form, the cast the calendar and the zone
+        okm = _ok(pc.match_substring_regex(arr, _TS_RE))
+        candidates = arr if okm.all() else pc.if_else(pa.array(okm), arr, None)
+        try:
+            typed = pc.cast(candidates, pa.timestamp("us", tz="UTC"))
+        except pa.ArrowInvalid:  # a value arrow refuses (Feb 30, 25:00, 9 decimals...)
+            return _coerce_timestamps_slow(arr, present, okm)
         return typed, present & ~okm
     if t in ("decimal", "integer"):
         pattern = _DECIMAL_RE if t == "decimal" else _INTEGER_RE
         okm = _ok(pc.match_substring_regex(arr, pattern))
         target = pa.float64() if t == "decimal" else pa.int64()
-        typed = pc.cast(pc.if_else(pa.array(okm), arr, None), target)
+        typed = pc.cast(arr if okm.all() else pc.if_else(pa.array(okm), arr, None), target)
         return typed, present & ~okm
     if t == "boolean":
         is_true, is_false = pc.equal(arr, "true"), pc.equal(arr, "false")
@@ -359,6 +358,28 @@ def _coerce(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         okm = _ok(pc.match_substring_regex(arr, _DECIMAL_RE))
         return pc.cast(pc.if_else(pa.array(okm), arr, None), pa.float64()), present & ~okm
     raise ValueError(f"unknown column type {t}")
+
+
+def _coerce_dates_slow(arr: pa.Array, present: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    fmt = pc.match_substring_regex(arr, _DATE_RE)
+    parsed = pc.strptime(
+        pc.if_else(fmt, arr, None), format="%Y-%m-%d", unit="us", error_is_null=True
+    )
+    # strptime rolls 2026-02-30 over to March: a real day keeps its day of month
+    # (comparing days is 10x cheaper than printing the date back with strftime)
+    day = pc.cast(pc.utf8_slice_codeunits(pc.if_else(fmt, arr, None), 8, 10), pa.int64())
+    okm = _ok(pc.equal(pc.day(parsed), day))
+    return pc.if_else(pa.array(okm), parsed, None), present & ~okm
+
+
+def _coerce_timestamps_slow(
+    arr: pa.Array, present: np.ndarray, fmt: np.ndarray
+) -> tuple[pa.Array, np.ndarray]:
+    s = pd.Series(pc.if_else(pa.array(fmt), arr, None).to_pandas(), dtype=object)
+    parsed = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
+    typed = pa.array(parsed.astype("datetime64[us, UTC]"), pa.timestamp("us", tz="UTC"))
+    okm = ~parsed.isna().to_numpy()
+    return typed, present & ~okm
 
 
 def _raw(col: Column, value: Any) -> Any:
