@@ -81,6 +81,7 @@ class GxValidator:
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
+            _no_batch_fingerprint()
             ctx = gx.get_context(mode="ephemeral")
             ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
             self._datasource = ctx.data_sources.add_pandas("buildout_feeds")
@@ -235,6 +236,19 @@ class GxValidator:
         return out_dir / "index.html"
 
 
+def _no_batch_fingerprint() -> None:
+    """Turn off GX's pandas batch fingerprint (an md5 of `hash_pandas_object` of the frame).
+
+    It is batch metadata, not a check: it costs about 0.5 s per 1M rows and GX already
+    skips it for frames over 1 GB. A batch here is known by its file key (and the ledger's
+    sha256 of the file's bytes).
+    """
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    if hasattr(engine, "HASH_THRESHOLD"):
+        engine.HASH_THRESHOLD = 0
+
+
 def _with_helpers(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     helpers: dict[str, pd.Series] = {}
     for rule in spec.all_rules:
@@ -243,9 +257,14 @@ def _with_helpers(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.D
     return frame.assign(**helpers) if helpers else frame
 
 
-# Kinds whose pandas implementation GX runs per value in Python unless the column is a
-# plain numpy number or a datetime64[ns] / tz-aware column (ExpectColumnValuesToBeBetween).
-_ORDERED_KINDS = ("ExpectColumnValuesToBeBetween", "ExpectColumnPairValuesAToBeGreaterThanB")
+# Columns of these kinds stay text: compared by order, or matched by regex (GX runs
+# `astype(str)` first, which would rebuild every string of a categorical).
+_TEXT_KINDS = (
+    "ExpectColumnValuesToBeBetween",
+    "ExpectColumnPairValuesAToBeGreaterThanB",
+    "ExpectColumnValuesToMatchRegex",
+    "ExpectColumnValuesToNotMatchRegex",
+)
 _CATEGORICAL_MAX_SHARE = 0.5  # distinct values / rows, on a sample: above it, no dictionary
 _SAMPLE_ROWS = 65536
 _NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
@@ -263,23 +282,23 @@ def _gx_frame(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataF
       comparisons with the rules' bounds: a non-zero integer never rounds to 0);
     - low-cardinality text as pandas categoricals (dictionary-encoded by pyarrow): GX
       filters rows for row conditions and column pairs by taking the whole frame, which
-      copies every Arrow string but only the integer codes of a categorical; is_in and
-      regex work on the distinct values. Columns compared by order stay text.
+      copies every Arrow string but only the integer codes of a categorical; is_in works
+      on the distinct values. Columns compared by order or matched by regex stay text.
     """
     used: set[str] = set()
-    ordered: set[str] = set()
+    keep_text: set[str] = set()
     for rule in spec.all_rules:
         if not rule.applies(ctx):
             continue
         for exp in rule.expect(ctx):
             cols = _columns_of(dict(exp.kwargs))
             used |= cols
-            if exp.kind in _ORDERED_KINDS:
-                ordered |= cols
+            if exp.kind in _TEXT_KINDS:
+                keep_text |= cols
             if exp.when is not None:
                 used.add(exp.when.column)
                 if exp.when.op == ">":
-                    ordered.add(exp.when.column)
+                    keep_text.add(exp.when.column)
     batch = _with_helpers(spec, frame, ctx)
     out: dict[str, Any] = {}
     for name in batch.columns:
@@ -294,7 +313,7 @@ def _gx_frame(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataF
                 lo, hi = s.min(), s.max()
                 if pd.isna(lo) or (lo >= _NS_MIN and hi <= _NS_MAX):
                     s = s.astype("datetime64[ns]")
-        elif isinstance(dtype, pd.StringDtype) and name not in ordered:
+        elif isinstance(dtype, pd.StringDtype) and name not in keep_text:
             s = _categorical(s)
         out[name] = s
     return pd.DataFrame(out, index=batch.index, copy=False)
