@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 Severity = Literal["critical", "warning", "info"]
@@ -374,7 +375,7 @@ def no_personal_data(cols: tuple[str, ...]) -> Rule:
         bad = _false(f)
         for c in cols:
             if c in f.columns:
-                bad |= f[c].str.contains(EMAIL_PATTERN, regex=True).fillna(False).astype(bool)
+                bad |= contains_email(f[c])
         return bad
 
     return Rule(
@@ -389,6 +390,21 @@ def no_personal_data(cols: tuple[str, ...]) -> Rule:
             for c in cols
         ],
     )
+
+
+def contains_email(s: pd.Series) -> pd.Series:
+    """True where the value holds an e-mail address (EMAIL_PATTERN found anywhere).
+
+    The pattern needs an `@`: the regex runs only on the values that hold one (a plain
+    substring scan is several times cheaper than the regex on every value).
+    """
+    has_at = s.str.contains("@", regex=False).fillna(False).to_numpy(dtype=bool)
+    found = np.zeros(len(s), dtype=bool)
+    idx = np.flatnonzero(has_at)
+    if len(idx):
+        hit = s.iloc[idx].str.contains(EMAIL_PATTERN, regex=True).fillna(False)
+        found[idx] = hit.to_numpy(dtype=bool)
+    return pd.Series(found, index=s.index)
 
 
 def helper_rule(
