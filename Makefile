@@ -15,7 +15,7 @@ BUILDOUT := $(PY) -m buildout_tracker.cli
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up down lake-up lake-down lake-status generate bench clean
+.PHONY: help install run run-week test lint format up down lake-up lake-down lake-status generate bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,15 @@ generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SE
 
 bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
 	@$(BUILDOUT) bench
+
+compose-env: install ## Write .env.compose (random secrets) for the compose stack; AWS: docs/production.md
+	@bash scripts/compose.sh env
+
+compose-up: install ## Build and start the production stack (CeleryExecutor; UI on http://127.0.0.1:8080)
+	@bash scripts/compose.sh up
+
+compose-down: ## Stop the compose stack (scripts/compose.sh down -v also deletes its volumes)
+	@bash scripts/compose.sh down
 
 clean: down ## Remove local state (lake files, Airflow home, logs); keeps .env and .venv
 	rm -rf var

@@ -165,11 +165,6 @@ def test_audit_failure_posts_audit_failed_within_slack_limits(
     assert "nothing published" in post["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alerts.Alert.payload puts the whole reason in one section block: an audit failure "
-    "with long messages passes Slack's 3000-character limit and the webhook rejects the alert",
-)
 def test_long_audit_failure_is_still_delivered(
     rt: pipeline.Runtime, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:

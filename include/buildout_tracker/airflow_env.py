@@ -27,9 +27,16 @@ def connection_env(s3: S3Settings | None = None, base: Mapping[str, str] | None 
     """AIRFLOW_CONN_* variables for the project's connections, from `base` (default: the
     process environment)."""
     s = s3 or S3Settings.from_env(base)
-    extra: dict[str, str] = {"region_name": s.region}
+    extra: dict[str, object] = {"region_name": s.region}
     if s.endpoint_url:
         extra["endpoint_url"] = s.endpoint_url
+        # The same client settings as lake.make_client: path-style addressing, and no
+        # whole-object CRC stored with each PUT (rclone returns it on ranged reads).
+        extra["config_kwargs"] = {
+            "s3": {"addressing_style": "path"},
+            "request_checksum_calculation": "when_required",
+            "response_checksum_validation": "when_required",
+        }
     s3_conn: dict[str, object] = {"conn_type": "aws", "extra": extra}
     if s.access_key_id:
         s3_conn["login"] = s.access_key_id

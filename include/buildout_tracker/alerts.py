@@ -40,13 +40,18 @@ class Alert:
             text += f"\nWhere to look: {self.where}"
         return {
             "text": text,
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}],
             "kind": self.kind,
             "week": self.week,
             "area": self.area,
             "reason": self.reason,
             "where": self.where,
         }
+
+
+def _clip(text: str, limit: int = 3000) -> str:
+    """Slack refuses a section block over 3000 characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def webhook_url() -> str | None:

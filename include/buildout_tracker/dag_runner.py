@@ -5,6 +5,7 @@ module sets it up (SQLite under var/airflow) before Airflow is imported.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import subprocess
@@ -79,6 +80,15 @@ def run_week_dags(weeks: list[str]) -> int:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     lake = Bucket(lake_bucket())
     failed = 0
+    # dag.test() leaves sys.stdout redirected into task logging: write the report to the
+    # real standard output.
+    out = sys.__stdout__ or sys.stdout
+
+    def print(*args: Any, **kwargs: Any) -> None:  # noqa: A001 - shadows print on purpose
+        kwargs.setdefault("file", out)
+        kwargs.setdefault("flush", True)
+        builtins.print(*args, **kwargs)
+
     for k, week in enumerate(weeks, 1):
         print(f"== week {k}/{len(weeks)} {week}: dag.test() of {', '.join((*INGEST_DAGS, PUBLISH_DAG))}", flush=True)
         states = test_week(week)

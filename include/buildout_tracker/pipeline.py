@@ -188,7 +188,7 @@ def build_data_docs(rt: Runtime, week: str, feed: str) -> str | None:
         if out is None:
             return None
         prefix = zones.data_docs_prefix(week, feed)
-        root = Path(out)
+        root = Path(out).parent if Path(out).is_file() else Path(out)
         for path in sorted(root.rglob("*")):
             if path.is_file():
                 rt.lake.upload_file(prefix + path.relative_to(root).as_posix(), str(path))

@@ -17,12 +17,14 @@ byte-identical tables; the manifest's per-table SHA-256 proves it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from buildout_tracker import settings
 from buildout_tracker.ingest import state
@@ -188,18 +190,13 @@ class PublishResult:
 
 
 def row_content_sha256(table: pa.Table) -> str:
-    """Checksum of the rows themselves (independent of Parquet encoding)."""
+    """Checksum of the rows themselves, independent of the Parquet encoding: a consumer can
+    recompute it from the published file (one canonical JSON line per row)."""
     digest = hashlib.sha256()
-    for batch in table.combine_chunks().to_batches():
-        digest.update(_batch_bytes(batch))
+    for batch in table.to_batches():
+        for row in batch.to_pylist():
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode() + b"\n")
     return digest.hexdigest()
-
-
-def _batch_bytes(batch: pa.RecordBatch) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.schema) as writer:
-        writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
 
 
 def compute_and_audit(inputs: WeekInputs) -> tuple[dict[str, pa.Table], list[Any]]:
@@ -265,7 +262,7 @@ def _publish_objects(
             Bucket=lake.name, Key=dest, CopySource={"Bucket": lake.name, "Key": key}
         )
         published[name] = dest
-    lake.delete(k for k, _ in staged.values())
+    lake.delete_prefix(f"curated/_staging/week={week}/")  # this run's and interrupted runs'
 
     manifest = {
         "week": week,
@@ -280,7 +277,10 @@ def _publish_objects(
                 "rows": tables[name].num_rows,
                 "sha256": hashlib.sha256(staged[name][1]).hexdigest(),
                 "row_content_sha256": row_content_sha256(tables[name]),
-                "schema": [{"name": f.name, "type": str(f.type)} for f in tables[name].schema],
+                "schema": [
+                    {"name": f.name, "type": str(f.type)}
+                    for f in pq.read_schema(pa.BufferReader(staged[name][1]))
+                ],
             }
             for name in tables
         },

@@ -109,11 +109,6 @@ def test_failure_after_staging_leaves_every_published_object_byte_identical(
     assert len(rt.lake.list(f"curated/_staging/week={W37}/run-2/")) == len(TABLE_NAMES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish._publish_objects deletes only its own run's staged keys: an interrupted "
-    "run's curated/_staging/week=W/<run>/ objects stay forever",
-)
 def test_successful_publication_leaves_no_staging_behind(
     rt: pipeline.Runtime, published: dict[str, bytes]
 ) -> None:

@@ -59,11 +59,6 @@ def test_procurement_blocked_greys_every_area_and_keeps_its_rows_out(
     assert delivery["blocked_reason"].startswith("procurement blocked")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="program_scorecard.feed_reasons prefixes '<feed> blocked: ' to a block_reason that "
-    "already starts with it: 'procurement blocked: procurement blocked: 2 of 22 rows ...'",
-)
 def test_procurement_block_reason_is_not_doubled(rt: pipeline.Runtime) -> None:
     rows = h.po_rows(W38)
     rows[0] = {**rows[0], "po_number": "4.5E+09"}

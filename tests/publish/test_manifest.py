@@ -92,11 +92,6 @@ def _read_back(rt: pipeline.Runtime, name: str) -> pq.ParquetFile:
     return pq.ParquetFile(io.BytesIO(rt.lake.get_bytes(table_key(name, W37))))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="manifest schema is the in-memory Arrow schema (list<item: string>), the Parquet "
-    "file says list<element: string> for program_scorecard.rag_reasons",
-)
 def test_manifest_schema_is_the_schema_of_the_published_file(
     rt: pipeline.Runtime, published_w37: dict[str, Any]
 ) -> None:
@@ -105,11 +100,6 @@ def test_manifest_schema_is_the_schema_of_the_published_file(
         assert t["schema"] == [{"name": f.name, "type": str(f.type)} for f in schema], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="row_content_sha256 hashes Arrow IPC buffers, including the bytes under null slots: "
-    "the published file read back gives another checksum for tables with nulls",
-)
 def test_row_content_checksum_can_be_verified_from_the_published_file(
     rt: pipeline.Runtime, published_w37: dict[str, Any]
 ) -> None:

@@ -126,7 +126,9 @@ def feed_reasons(inputs: WeekInputs, area: str) -> list[str]:
         if st is None:
             reasons.append(f"{feed}: no feed status for the week")
         elif st.blocked:
-            reasons.append(f"{feed} blocked: {st.reason or 'no reason given'}")
+            reason = st.reason or "no reason given"
+            prefix = f"{feed} blocked"
+            reasons.append(reason if reason.startswith(prefix) else f"{prefix}: {reason}")
         elif not st.delivered:
             reasons.append(f"{feed}: no delivery this week")
     return reasons
