@@ -8,6 +8,17 @@ Each rule gives one or more expectations with the rule's `severity` and
 `meta={"rule": id, "level": row|table}`. Results are kept at BASIC detail, and before they
 are returned or stored (data docs render the stored ones) every raw value of a
 personal-data or free-text column is removed, and any e-mail-like value elsewhere masked.
+
+Speed (1M PO lines: about 0.9 s instead of 3.6-4.9 s), with the same expectations on the
+same rows and values, and the same unexpected counts and partial lists:
+- GX validates a view of the frame (`_gx_frame`) in dtypes its pandas code computes
+  vectorised: naive dates as datetime64[ns] (between on datetime64[us] runs per value in
+  Python), Int64 as int64/float64, low-cardinality text as categoricals; only the
+  columns the suite names (and the rules' helper columns, as before).
+- Expectations that filter rows (row conditions, column pairs, column lists) run on a frame
+  of only their own columns: GX filters the whole batch frame for each of their metrics.
+  The two results are merged into one suite result, in suite order.
+- GX's pandas batch fingerprint (a hash of every value, metadata only) is turned off.
 """
 
 from __future__ import annotations
