@@ -184,12 +184,6 @@ def test_long_audit_failure_is_still_delivered(
     assert len(webhook.of_kind("audit_failed")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.build_data_docs walks Path(index.html) instead of its folder, and "
-    "GxValidator.build_data_docs keeps building into the first (deleted) temporary folder: "
-    "the data docs link an ingest task returns points to an object that was never uploaded",
-)
 def test_data_docs_link_of_an_ingest_task_exists(rt: pipeline.Runtime) -> None:
     h.deliver(rt.landing, W37)
     for feed in ("fx_rates", "hiring"):  # the second build must upload too

@@ -294,15 +294,19 @@ class GxValidator:
         context = self._ctx()
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        sites = context.get_config().data_docs_sites or {}
-        if DOCS_SITE not in sites:
+        base = str(out_dir.resolve())
+        site = (context.get_config().data_docs_sites or {}).get(DOCS_SITE)
+        if site is not None and site["store_backend"]["base_directory"] != base:
+            context.delete_data_docs_site(DOCS_SITE)  # built into another folder before
+            site = None
+        if site is None:
             context.add_data_docs_site(
                 site_name=DOCS_SITE,
                 site_config={
                     "class_name": "SiteBuilder",
                     "store_backend": {
                         "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(out_dir.resolve()),
+                        "base_directory": base,
                     },
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 },
