@@ -88,7 +88,9 @@ def publish_tables_weekly() -> None:
 
         week = previous_week_of(context.get("logical_date") or context.get("run_after"))
         if not ingested_feeds(week):
-            raise AirflowSkipException(f"no feed has been ingested for {week} yet: nothing to publish")
+            raise AirflowSkipException(
+                f"no feed has been ingested for {week} yet: nothing to publish"
+            )
         return [week]
 
     @task(outlets=[CURATED])

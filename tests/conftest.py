@@ -17,9 +17,9 @@ os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from buildout_tracker import procs
-from buildout_tracker.lake import Bucket, make_client
-from buildout_tracker.lake_server import LakeServer
+from buildout_tracker import procs  # noqa: E402 - after the Airflow environment above
+from buildout_tracker.lake import Bucket, make_client  # noqa: E402
+from buildout_tracker.lake_server import LakeServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from buildout_tracker import local_airflow, procs
 from buildout_tracker.lake_server import ensure_env_file
 from buildout_tracker.settings import PROJECT_ROOT
@@ -285,3 +286,52 @@ def test_down_kills_running_tasks_and_their_escaped_children(
     assert [line.split(" ")[0] for line in stopped[:4]] == list(local_airflow.COMPONENTS)
     assert [pid for pid in naps if local_airflow._alive(pid)] == []
     assert _leftovers(sandbox.home, set(info.pids.values())) == []
+
+
+def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox) -> None:
+    """`airflow backfill create` over a date range: one run per ISO week, each processing
+    the week of its data interval (never the clock), executed by the real scheduler."""
+    import subprocess
+    import sys
+
+    from buildout_tracker.airflow_env import airflow_env
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.settings import S3Settings
+    from tests.ingest import builders as b
+
+    info = local_airflow.up(
+        api_port=sandbox.api_port, env_file=sandbox.env_file, timeout=150, quiet=True
+    )
+    landing = Bucket("buildout-landing", make_client(S3Settings.from_env()))
+    lake = Bucket("buildout-lake", make_client(S3Settings.from_env()))
+    # Mondays of 2026-W47 and 2026-W48; the second delivery adds a site.
+    landing.put_bytes("reference/2026-11-16/sites.csv", b.sites_csv(["DC-SG-01"]))
+    landing.put_bytes("reference/2026-11-23/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
+    env = airflow_env(sandbox.home, api_port=sandbox.api_port)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", "ingest_reference_weekly",
+         "--from-date", "2026-11-16", "--to-date", "2026-11-29"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    login = json.dumps({"username": "admin", "password": info.password}).encode()
+    token = _request(f"{info.url}/auth/token", login)[1]["access_token"]
+    deadline = time.monotonic() + 150
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        _, body = _request(
+            f"{info.url}/api/v2/dags/ingest_reference_weekly/dagRuns?limit=20", token=token
+        )
+        runs = [r for r in body.get("dag_runs", []) if r.get("run_type") == "backfill"]
+        if len(runs) == 2 and all(r["state"] in ("success", "failed") for r in runs):
+            break
+        time.sleep(3)
+    assert sorted(r["logical_date"][:10] for r in runs) == ["2026-11-16", "2026-11-23"], runs
+    assert all(r["state"] == "success" for r in runs), runs
+    for week in ("2026-W47", "2026-W48"):
+        report = lake.get_json(f"reports/feeds/week={week}/reference.json")
+        day = "2026-11-16" if week == "2026-W47" else "2026-11-23"
+        assert [(f["key"], f["outcome"]) for f in report["files"]] == [
+            (f"reference/{day}/sites.csv", "ingested")
+        ]

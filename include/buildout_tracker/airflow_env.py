@@ -23,7 +23,9 @@ from buildout_tracker.settings import (
 )
 
 
-def connection_env(s3: S3Settings | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def connection_env(
+    s3: S3Settings | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """AIRFLOW_CONN_* variables for the project's connections, from `base` (default: the
     process environment)."""
     s = s3 or S3Settings.from_env(base)

@@ -138,7 +138,7 @@ def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
         print(f"  manifest     {last.published.manifest_uri}")
         for name, uri in last.published.tables.items():
             print(f"  {name:<24} {uri}")
-        for feed, uri in last.data_docs.items():
+        for uri in last.data_docs.values():
             print(f"  data docs    {uri}")
         print(f"  quarantine   {rt.lake.uri('quarantine/')}")
         print(f"  validation   {rt.lake.uri('reports/validation/')}")
@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser(
         "run-week", help="run one week's DAGs with dag.test() against the landing bucket"
     )
-    w.add_argument("--week", required=True, help="2026-W48, or a range 2026-W46:2026-W48 run in order")
+    w.add_argument(
+        "--week", required=True, help="2026-W48, or a range 2026-W46:2026-W48 run in order"
+    )
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)

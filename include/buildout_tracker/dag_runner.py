@@ -84,19 +84,24 @@ def run_week_dags(weeks: list[str]) -> int:
     # real standard output.
     out = sys.__stdout__ or sys.stdout
 
-    def print(*args: Any, **kwargs: Any) -> None:  # noqa: A001 - shadows print on purpose
+    def print(*args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("file", out)
         kwargs.setdefault("flush", True)
         builtins.print(*args, **kwargs)
 
     for k, week in enumerate(weeks, 1):
-        print(f"== week {k}/{len(weeks)} {week}: dag.test() of {', '.join((*INGEST_DAGS, PUBLISH_DAG))}", flush=True)
+        print(
+            f"== week {k}/{len(weeks)} {week}: dag.test() of {', '.join((*INGEST_DAGS, PUBLISH_DAG))}",
+            flush=True,
+        )
         states = test_week(week)
         print(f"\n{week}: DAG runs")
         for dag_id, state in states.items():
             print(f"  {dag_id:<28} {state}")
             failed += not state.endswith("success")
-        print("\nPer feed (files, duplicates, files quarantined, rows in / validated / quarantined):")
+        print(
+            "\nPer feed (files, duplicates, files quarantined, rows in / validated / quarantined):"
+        )
         for feed in ("reference", "fx_rates", "procurement", "milestones", "hiring"):
             report = read_report(lake, feed, week)
             if report is None:

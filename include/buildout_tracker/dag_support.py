@@ -4,14 +4,14 @@ timetable, the assets, the week of a run. Cheap to import: no pandas, GX or boto
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from buildout_tracker import settings
 from buildout_tracker.weeks import week_key, week_of_interval_start
 
 OWNER = "buildout-data-platform"
-START_DATE = datetime(2026, 1, 5, 6, tzinfo=timezone.utc)  # a Monday
+START_DATE = datetime(2026, 1, 5, 6, tzinfo=UTC)  # a Monday
 
 
 class Tags:

@@ -252,7 +252,11 @@ def ingested_feeds(week: str, rt: Runtime | None = None) -> list[str]:
     from buildout_tracker.ingest import zones
 
     lake = rt.lake if rt else Bucket(settings.lake_bucket(), client_from_airflow())
-    return [f for f in ("procurement", "fx_rates", "milestones", "hiring") if lake.exists(zones.feed_report(f, week))]
+    return [
+        f
+        for f in ("procurement", "fx_rates", "milestones", "hiring")
+        if lake.exists(zones.feed_report(f, week))
+    ]
 
 
 def run_publish_task(week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:

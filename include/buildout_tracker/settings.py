@@ -48,7 +48,8 @@ class S3Settings:
             access_key_id=_env("AWS_ACCESS_KEY_ID", env=env),
             secret_access_key=_env("AWS_SECRET_ACCESS_KEY", env=env),
             region=_env("AWS_DEFAULT_REGION", "us-east-1", env) or "us-east-1",
-            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing", env) or "buildout-landing",
+            landing_bucket=_env("BUILDOUT_LANDING_BUCKET", "buildout-landing", env)
+            or "buildout-landing",
             lake_bucket=_env("BUILDOUT_LAKE_BUCKET", "buildout-lake", env) or "buildout-lake",
         )
 

@@ -8,6 +8,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+
 from buildout_tracker.dag_support import OWNER, Tags
 from buildout_tracker.settings import PROJECT_ROOT
 
@@ -64,6 +65,7 @@ def test_weekly_dags_cover_an_iso_week(dagbag) -> None:  # type: ignore[no-untyp
 
     import attrs
     from airflow.timetables.interval import CronDataIntervalTimetable as CoreTimetable
+
     from buildout_tracker.dag_support import run_week
 
     for dag_id in EXPECTED - {"publish_tables_weekly"}:

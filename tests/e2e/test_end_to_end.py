@@ -23,7 +23,14 @@ from buildout_tracker.lake_server import LakeServer
 
 WEEKS = ["2026-W46", "2026-W47", "2026-W48"]
 FEEDS = ("reference", "fx_rates", "procurement", "milestones", "hiring")
-PII_COLUMNS = {"candidate_id", "candidate_name", "candidate_email", "hiring_manager_email", "reported_by", "notes"}
+PII_COLUMNS = {
+    "candidate_id",
+    "candidate_name",
+    "candidate_email",
+    "hiring_manager_email",
+    "reported_by",
+    "notes",
+}
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -46,7 +53,9 @@ def personal_values(landing: Bucket, defects: list[dict]) -> set[str]:
                 for col, value in row.items():
                     if value and (col in PII_COLUMNS or (col and "email" in col)):
                         values.add(value)
-    values.update(str(d["value"]) for d in defects if d["kind"] in ("pii_in_team",) and d.get("value"))
+    values.update(
+        str(d["value"]) for d in defects if d["kind"] in ("pii_in_team",) and d.get("value")
+    )
     # Short or generic values (e.g. a 'notes' of "ok") would match by accident: keep the telling ones.
     return {v for v in values if len(v) >= 8}
 
@@ -61,7 +70,14 @@ def e2e(tmp_path_factory: pytest.TempPathFactory, lake_server: LakeServer):  # t
     landing.delete_prefix("")
     lake.delete_prefix("")
     defects_log = var / "defects.jsonl"
-    generate(WEEKS, scale="small", seed=11, defects=0.05, sink=BucketSink(landing), defects_log=defects_log)
+    generate(
+        WEEKS,
+        scale="small",
+        seed=11,
+        defects=0.05,
+        sink=BucketSink(landing),
+        defects_log=defects_log,
+    )
     defects = [json.loads(line) for line in defects_log.read_text().splitlines() if line.strip()]
 
     env = dict(os.environ)
@@ -80,23 +96,38 @@ def e2e(tmp_path_factory: pytest.TempPathFactory, lake_server: LakeServer):  # t
         env=env, capture_output=True, text=True, timeout=800,
     )  # fmt: skip
     (var / "run-week.log").write_text(out.stdout + "\n--- stderr ---\n" + out.stderr)
-    return {"landing": landing, "lake": lake, "defects": defects, "run": out, "var": var, "env": env}
+    return {
+        "landing": landing,
+        "lake": lake,
+        "defects": defects,
+        "run": out,
+        "var": var,
+        "env": env,
+    }
 
 
 def test_dags_ran_and_every_week_published(e2e) -> None:  # type: ignore[no-untyped-def]
     run = e2e["run"]
     lake: Bucket = e2e["lake"]
     for week in WEEKS:
-        assert lake.exists(f"curated/_manifests/week={week}.json"), run.stdout[-3000:] + run.stderr[-3000:]
+        assert lake.exists(f"curated/_manifests/week={week}.json"), (
+            run.stdout[-3000:] + run.stderr[-3000:]
+        )
     # Every DAG run either succeeded, or failed only because a feed's week was blocked.
     for week in WEEKS:
-        blocked = {f for f in FEEDS if (lake.get_json_or_none(zones.feed_report(f, week)) or {}).get("blocked")}
+        blocked = {
+            f
+            for f in FEEDS
+            if (lake.get_json_or_none(zones.feed_report(f, week)) or {}).get("blocked")
+        }
         section = run.stdout.split(f"{week}: DAG runs", 1)[1].split("Per feed", 1)[0]
         for line in section.strip().splitlines():
             dag_id, state = line.split()
             if not state.endswith("success"):
                 feed = dag_id.removeprefix("ingest_").removesuffix("_weekly")
-                assert feed in blocked or (feed == "procurement" and "fx_rates" in blocked), f"{week} {dag_id} {state}"
+                assert feed in blocked or (feed == "procurement" and "fx_rates" in blocked), (
+                    f"{week} {dag_id} {state}"
+                )
 
 
 def test_rows_in_equal_rows_validated_plus_quarantined_for_every_file(e2e) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +140,9 @@ def test_rows_in_equal_rows_validated_plus_quarantined_for_every_file(e2e) -> No
                 if f["outcome"] != "ingested":
                     continue
                 valid = lake.read_parquet(f["validated_key"]).num_rows
-                quarantined = lake.read_parquet(f["quarantine_key"]).num_rows if f["quarantine_key"] else 0
+                quarantined = (
+                    lake.read_parquet(f["quarantine_key"]).num_rows if f["quarantine_key"] else 0
+                )
                 assert f["rows_in"] == valid + quarantined, f["key"]
                 assert (f["rows_valid"], f["rows_quarantined"]) == (valid, quarantined), f["key"]
                 checked += 1
@@ -142,7 +175,9 @@ def test_every_injected_defect_is_accounted_for(e2e) -> None:  # type: ignore[no
         elif kind == "utf8_bom":
             assert f["outcome"] in ("ingested", "duplicate"), d
         elif d.get("row") and f["outcome"] == "ingested":
-            rows = lake.read_parquet(f["quarantine_key"]).to_pandas() if f["quarantine_key"] else None
+            rows = (
+                lake.read_parquet(f["quarantine_key"]).to_pandas() if f["quarantine_key"] else None
+            )
             assert rows is not None and int(d["row"]) in set(rows["_row"].astype(int)), d
 
 
@@ -156,7 +191,9 @@ def test_no_personal_data_anywhere_but_landing(e2e) -> None:  # type: ignore[no-
         for needle in needles:
             assert needle not in blob, f"personal data leaked into {name}"
 
-    for obj in lake.list(""):  # validated, quarantine, state, reports (GX results, data docs), curated
+    for obj in lake.list(
+        ""
+    ):  # validated, quarantine, state, reports (GX results, data docs), curated
         scan(obj.key, lake.get_bytes(obj.key))
     scan("run-week output (task logs)", (e2e["run"].stdout + e2e["run"].stderr).encode())
     var: Path = e2e["var"]
@@ -200,11 +237,17 @@ def test_tables_read_back_over_http_with_duckdb_and_pandas(e2e, lake_server: Lak
         endpoint_override=endpoint, scheme="http", access_key=lake_server.access_key,
         secret_key=lake_server.secret_key, region="us-east-1",
     )  # fmt: skip
-    via_pyarrow = pq.read_table("buildout-lake/curated/program_scorecard/", filesystem=fs).to_pandas()
+    via_pyarrow = pq.read_table(
+        "buildout-lake/curated/program_scorecard/", filesystem=fs
+    ).to_pandas()
     assert len(via_pyarrow) == len(sc)
     lake: Bucket = e2e["lake"]
     for week in WEEKS:
         rows = sc[sc["week"] == week].set_index("area")
-        blocked = {f for f in ("procurement", "fx_rates", "hiring") if (lake.get_json_or_none(zones.feed_report(f, week)) or {}).get("blocked")}
+        blocked = {
+            f
+            for f in ("procurement", "fx_rates", "hiring")
+            if (lake.get_json_or_none(zones.feed_report(f, week)) or {}).get("blocked")
+        }
         if blocked:
             assert (rows["rag"] == "grey").all(), f"{week}: {blocked} blocked but areas not grey"

@@ -4,7 +4,6 @@ whatever their numbers, and the blocked rows stay out of the numbers."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from buildout_tracker import pipeline
 from buildout_tracker.publish import read_published

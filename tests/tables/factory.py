@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+
 from buildout_tracker import weeks
 from buildout_tracker.model import FeedWeekStatus, WeekInputs
 

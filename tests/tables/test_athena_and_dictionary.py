@@ -6,6 +6,7 @@ import re
 
 import pyarrow as pa
 import pytest
+
 from buildout_tracker.tables import SCHEMAS, TABLE_NAMES, dictionary
 from buildout_tracker.tables.athena import add_partition_ddl, create_table_ddl
 

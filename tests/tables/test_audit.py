@@ -6,6 +6,7 @@ import dataclasses
 
 import pyarrow as pa
 import pytest
+
 from buildout_tracker.tables import SCHEMAS, common, compute_all
 from buildout_tracker.tables.audit import audit_week
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from buildout_tracker.tables import common as c
 
 from . import factory as f

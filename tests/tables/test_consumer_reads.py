@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from buildout_tracker.tables import SCHEMAS, TABLE_NAMES, compute_all
 
 from . import factory as f

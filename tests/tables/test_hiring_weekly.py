@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from buildout_tracker.tables import hiring_weekly
 
 from . import factory as f

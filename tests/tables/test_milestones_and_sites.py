@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+
 from buildout_tracker.tables import milestone_status_weekly, site_progress_weekly
 
 from . import factory as f

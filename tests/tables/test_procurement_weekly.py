@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from buildout_tracker.tables import common, procurement_weekly
 
 from . import factory as f

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+
 from buildout_tracker.tables import program_scorecard
 
 from . import factory as f

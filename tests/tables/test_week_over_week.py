@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from buildout_tracker.tables import compute_all
 from buildout_tracker.tables.audit import audit_week
 

@@ -171,8 +171,9 @@ class GxValidator:
                 cols: set[str] = set()
                 for i in narrow:
                     cols |= _columns_of(dict(exps[i].kwargs))
-                    if exps[i].when is not None:
-                        cols.add(exps[i].when.column)
+                    when = exps[i].when
+                    if when is not None:
+                        cols.add(when.column)
                 split = (
                     gx.ExpectationSuite(name=name, expectations=[configs[i] for i in wide]),
                     wide,

@@ -405,7 +405,7 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
         return []
     out = []
     for rec in frame.to_dict(orient="records"):
-        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
+        out.append({str(k): (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
     return out
 
 

@@ -123,18 +123,18 @@ def _write_state(
 
 
 def stale_later_weeks(lake: Bucket, name: str, week: str) -> list[str]:
-    """Later weeks whose state was built on a base that no longer matches (need a re-run)."""
-    stale = []
+    """Later weeks whose state no longer follows from the state before them (need a re-run):
+    the first whose base changed, and every week after it, since each is built on the last."""
     weeks = [w for w in _weeks_with_state(lake, name) if parse_week(w) > parse_week(week)]
-    for w in weeks:
+    for i, w in enumerate(weeks):
         meta = lake.get_json_or_none(_meta_key(name, w)) or {}
         base_week = meta.get("base_week")
         if base_week is None:
             continue
         base_meta = lake.get_json_or_none(_meta_key(name, base_week)) or {}
         if base_meta.get("sha256") != meta.get("base_sha256"):
-            stale.append(w)
-    return stale
+            return weeks[i:]
+    return []
 
 
 def _apply_latest(frame: pd.DataFrame, key: list[str], version: list[str]) -> pd.DataFrame:
