@@ -304,13 +304,13 @@ def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox)
     )
     landing = Bucket("buildout-landing", make_client(S3Settings.from_env()))
     lake = Bucket("buildout-lake", make_client(S3Settings.from_env()))
-    # Mondays of 2026-W47 and 2026-W48; the second delivery adds a site.
-    landing.put_bytes("reference/2026-11-16/sites.csv", b.sites_csv(["DC-SG-01"]))
-    landing.put_bytes("reference/2026-11-23/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
+    # Mondays of 2026-W45 and 2026-W46 (closed weeks); the second delivery adds a site.
+    landing.put_bytes("reference/2026-11-02/sites.csv", b.sites_csv(["DC-SG-01"]))
+    landing.put_bytes("reference/2026-11-09/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
     env = airflow_env(sandbox.home, api_port=sandbox.api_port)
     out = subprocess.run(
         [str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", "ingest_reference_weekly",
-         "--from-date", "2026-11-16", "--to-date", "2026-11-29"],
+         "--from-date", "2026-11-02", "--to-date", "2026-11-15"],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
@@ -327,11 +327,10 @@ def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox)
         if len(runs) == 2 and all(r["state"] in ("success", "failed") for r in runs):
             break
         time.sleep(3)
-    assert sorted(r["logical_date"][:10] for r in runs) == ["2026-11-16", "2026-11-23"], runs
+    assert sorted(r["logical_date"][:10] for r in runs) == ["2026-11-02", "2026-11-09"], runs
     assert all(r["state"] == "success" for r in runs), runs
-    for week in ("2026-W47", "2026-W48"):
+    for week, day in (("2026-W45", "2026-11-02"), ("2026-W46", "2026-11-09")):
         report = lake.get_json(f"reports/feeds/week={week}/reference.json")
-        day = "2026-11-16" if week == "2026-W47" else "2026-11-23"
         assert [(f["key"], f["outcome"]) for f in report["files"]] == [
             (f"reference/{day}/sites.csv", "ingested")
         ]
