@@ -70,9 +70,18 @@ def bench_ingest(lines: int = 1_000_000) -> dict[str, Any]:
         print(
             f"  generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s"
         )
+    # The rule context of the program the extract belongs to (the large program, same seed):
+    # its site register and its currencies, all with rates. Referential rules stay on.
     code = (
-        "import json, sys; from buildout_tracker.feeds.bench import bench_po_lines; "
-        f"print('RESULT ' + json.dumps(bench_po_lines({str(path)!r}), default=str))"
+        "import json; from datetime import date; "
+        "from buildout_tracker.feeds.bench import bench_po_lines; "
+        "from buildout_tracker.feeds.schema import RuleContext; "
+        "from buildout_tracker.generator.pmo import Program; "
+        "from buildout_tracker.generator.scales import get_scale; "
+        "p = Program('2026-W37', 1, get_scale('large'), 7); "
+        "ctx = RuleContext(week='2026-W37', status_date=date(2026, 9, 13), "
+        "known_site_ids={s.site_id for s in p.sites}, currencies_with_rate={s.currency for s in p.sites} | {'USD'}); "
+        f"print('RESULT ' + json.dumps(bench_po_lines({str(path)!r}, ctx=ctx), default=str))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")][-1]

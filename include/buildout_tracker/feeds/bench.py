@@ -67,14 +67,14 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_po_lines(path: Path | str, repeats: int = 3) -> dict[str, Any]:
+def bench_po_lines(path: Path | str, repeats: int = 3, ctx: RuleContext | None = None) -> dict[str, Any]:
     """Alternate (a) pyarrow CSV -> Parquet and (b) parse + rules + GX + split + Parquet.
 
     Times are the best of `repeats` (each phase's own best in `parts_s`): on a shared
     machine the minimum is the least noisy estimate.
     """
     path = Path(path)
-    ctx = RuleContext(
+    ctx = ctx or RuleContext(
         week="2026-W48",
         status_date=date(2026, 11, 29),
         known_site_ids={f"SITE{i:02d}" for i in range(12)},
