@@ -204,6 +204,7 @@ def ingest_feed_week(
     index = ContentIndex(lake)
     shared: dict[str, Any] = {}
     outcomes: list[FileOutcome] = []
+    to_validate: list[tuple[Any, Any, FileOutcome, pd.DataFrame]] = []
 
     found = deliveries(landing, feed, week)
     order = {kind: i for i, kind in enumerate(zones.FEED_FILES[feed])}
@@ -259,12 +260,14 @@ def ingest_feed_week(
             outcomes.append(earlier)
             continue
         ctx = context_for(spec.kind, delivery, shared)
-        outcomes.append(
-            _process_file(
-                feed, week, spec, delivery, data, base, lake, hmac_key, ctx, validator, shared
-            )
+        out, parsed_frame = _process_file(
+            feed, week, spec, delivery, data, base, lake, hmac_key, ctx, shared
         )
+        outcomes.append(out)
+        if parsed_frame is not None:
+            to_validate.append((spec, ctx, out, parsed_frame))
 
+    _validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes)
     _decide_block(report)
     lake.put_json(
@@ -285,9 +288,10 @@ def _process_file(
     lake: Bucket,
     hmac_key: bytes,
     ctx: Any,
-    validator: Any,
     shared: dict[str, Any],
-) -> FileOutcome:
+) -> tuple[FileOutcome, pd.DataFrame | None]:
+    """Parse, check rows, split: the file's valid rows and its refused rows are written.
+    Returns the parsed frame for the GX suite, which runs once per file kind (below)."""
     from buildout_tracker import feeds
 
     with phase("ingest"):
@@ -301,12 +305,10 @@ def _process_file(
         out.rows_in = parsed.rows_in
         out.quarantine_key = _quarantine_whole_file(feed, week, out, data, lake)
         log.warning("%s: file %s quarantined: %s (%s)", feed, delivery.key, out.reason, out.rule)
-        return out
+        return out, None
 
     with phase("validate"):
         check = feeds.check_rows(spec, parsed.frame, ctx)
-        gx = validator.validate(spec, parsed.frame, delivery.key, ctx)
-        lake.put_json(zones.validation_result(feed, week, out.fid), gx.results)
 
     with phase("ingest"):
         valid = check.valid.copy()
@@ -330,7 +332,6 @@ def _process_file(
     out.table_failures = [
         {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
     ]
-    out.gx_success = bool(gx.success)
     out.top_rules = (
         dict(Counter(rule for rules in rejected["rules"] for rule in rules))
         if len(rejected)
@@ -342,7 +343,43 @@ def _process_file(
         "%s: %s: %d rows in, %d valid, %d quarantined",
         feed, delivery.key, out.rows_in, out.rows_valid, out.rows_quarantined,
     )  # fmt: skip
-    return out
+    return out, parsed.frame
+
+
+def _validate_with_gx(
+    feed: str,
+    week: str,
+    pending: list[tuple[Any, Any, FileOutcome, pd.DataFrame]],
+    lake: Bucket,
+    validator: Any,
+) -> None:
+    """Run each file kind's GX suite once on the week's new files of that kind (files that
+    share a rule context): a data-center site sends one small file a week, and GX's fixed
+    cost per validation would otherwise dominate the week. Results are stored per group,
+    naming its files; every file records its group's outcome."""
+    groups: dict[tuple[str, Any], list[tuple[Any, Any, FileOutcome, pd.DataFrame]]] = {}
+    for item in pending:
+        spec, ctx = item[0], item[1]
+        groups.setdefault((spec.kind, ctx.fingerprint()), []).append(item)
+    for (kind, _), items in groups.items():
+        spec, ctx = items[0][0], items[0][1]
+        outs = [o for _, _, o, _ in items]
+        if len(items) == 1:
+            label, result_key = outs[0].key, zones.validation_result(feed, week, outs[0].fid)
+        else:
+            digest = hashlib.sha256("".join(o.sha256 for o in outs).encode()).hexdigest()[:12]
+            label = f"{feed}/{kind}: {len(items)} files of {week}"
+            result_key = zones.validation_result(feed, week, f"{kind}-{len(items)}files-{digest}")
+        with phase("validate"):
+            frame = (
+                items[0][3]
+                if len(items) == 1
+                else pd.concat([f for *_, f in items], ignore_index=True)
+            )
+            gx = validator.validate(spec, frame, label, ctx)
+            lake.put_json(result_key, {"files": [o.key for o in outs], "result": gx.results})
+        for o in outs:
+            o.gx_success = bool(gx.success)
 
 
 def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.DataFrame:
