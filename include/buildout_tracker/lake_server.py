@@ -33,10 +33,13 @@ def rclone_binary() -> str:
     return found
 
 
-def ensure_env_file(path: Path = ENV_FILE, port: int = DEFAULT_PORT) -> Path:
-    """Write a local .env with random credentials unless one exists; never overwrite."""
+def ensure_env_file(path: Path = ENV_FILE, port: int | None = None) -> Path:
+    """Write a local .env with random credentials unless one exists; never overwrite.
+    The lake's port is 9900 unless something else listens there (then a free one)."""
     if path.exists():
         return path
+    if port is None:
+        port = procs.free_port() if procs.port_open("127.0.0.1", DEFAULT_PORT) else DEFAULT_PORT
     key = "local" + secrets.token_hex(6)
     lines = [
         "# Written by `make lake-up` on first use; git-ignored. See .env.example.",
@@ -117,6 +120,11 @@ class LakeServer:
         if self.running():
             self._create_buckets()
             return
+        if procs.port_open(self.host, self.port):
+            raise RuntimeError(
+                f"{self.host}:{self.port} is taken by another program: stop it, or set another "
+                "port in BUILDOUT_S3_ENDPOINT (.env)"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         argv = [
             rclone_binary(), "serve", "s3",
