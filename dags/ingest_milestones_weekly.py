@@ -17,49 +17,29 @@ controls team for a corrected report. Owner: buildout data platform.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from buildout_tracker.alerts import task_failure_callback
 from buildout_tracker.dag_support import (
-    DEFAULT_ARGS,
-    START_DATE,
     Tags,
-    run_week,
+    check_week,
+    ingest_and_emit,
     validated_asset,
+    weekly_ingest_dag_args,
     weekly_timetable,
 )
 
 MS = validated_asset("milestones")
 
 
-@dag(
-    schedule=weekly_timetable(),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
-    tags=[Tags.INGEST, Tags.WEEKLY, Tags.MILESTONES],
-    doc_md=__doc__,
-    params={
-        "week": Param(None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48")
-    },
-)
+@dag(schedule=weekly_timetable(), doc_md=__doc__, **weekly_ingest_dag_args(Tags.MILESTONES))
 def ingest_milestones_weekly() -> None:
     @task(outlets=[MS])
     def ingest_milestone_reports() -> dict:
-        from buildout_tracker.pipeline import run_ingest_task
-
-        context = get_current_context()
-        summary = run_ingest_task("milestones", run_week(context), context["run_id"])
-        context["outlet_events"][MS].extra = summary
-        return summary
+        return ingest_and_emit("milestones", MS)
 
     @task(retries=0)
     def check_milestones_week(summary: dict) -> None:
-        from buildout_tracker.pipeline import fail_if_blocked, fail_if_later_weeks_stale
-
-        fail_if_blocked(summary)
-        fail_if_later_weeks_stale([summary])
+        check_week(summary)
 
     check_milestones_week(ingest_milestone_reports())
 

@@ -18,59 +18,33 @@ file; a re-run of the week picks it up. Owner: buildout data platform.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from buildout_tracker.alerts import task_failure_callback
 from buildout_tracker.dag_support import (
-    DEFAULT_ARGS,
-    START_DATE,
     Tags,
-    run_week,
+    check_week,
+    ingest_and_emit,
     validated_asset,
+    weekly_ingest_dag_args,
     weekly_timetable,
 )
 
 FX, PO = validated_asset("fx_rates"), validated_asset("procurement")
 
 
-@dag(
-    schedule=weekly_timetable(),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
-    tags=[Tags.INGEST, Tags.WEEKLY, Tags.PROCUREMENT],
-    doc_md=__doc__,
-    params={
-        "week": Param(None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48")
-    },
-)
+@dag(schedule=weekly_timetable(), doc_md=__doc__, **weekly_ingest_dag_args(Tags.PROCUREMENT))
 def ingest_procurement_weekly() -> None:
     @task(outlets=[FX])
     def ingest_fx_rates() -> dict:
-        from buildout_tracker.pipeline import run_ingest_task
-
-        context = get_current_context()
-        summary = run_ingest_task("fx_rates", run_week(context), context["run_id"])
-        context["outlet_events"][FX].extra = summary
-        return summary
+        return ingest_and_emit("fx_rates", FX)
 
     @task(outlets=[PO])
     def ingest_po_lines() -> dict:
-        from buildout_tracker.pipeline import run_ingest_task
-
-        context = get_current_context()
-        summary = run_ingest_task("procurement", run_week(context), context["run_id"])
-        context["outlet_events"][PO].extra = summary
-        return summary
+        return ingest_and_emit("procurement", PO)
 
     @task(retries=0)
     def check_procurement_week(fx: dict, po: dict) -> None:
-        from buildout_tracker.pipeline import fail_if_blocked, fail_if_later_weeks_stale
-
-        fail_if_blocked(fx)
-        fail_if_blocked(po)
-        fail_if_later_weeks_stale([fx, po])
+        check_week(fx, po)
 
     fx = ingest_fx_rates()
     po = ingest_po_lines()

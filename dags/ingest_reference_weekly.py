@@ -17,42 +17,24 @@ Owner: buildout data platform; reference data: the program management office.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from buildout_tracker.alerts import task_failure_callback
 from buildout_tracker.dag_support import (
-    DEFAULT_ARGS,
-    START_DATE,
     Tags,
-    run_week,
+    ingest_and_emit,
     validated_asset,
+    weekly_ingest_dag_args,
     weekly_timetable,
 )
 
 REF = validated_asset("reference")
 
 
-@dag(
-    schedule=weekly_timetable(),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
-    tags=[Tags.INGEST, Tags.WEEKLY, Tags.REFERENCE],
-    doc_md=__doc__,
-    params={
-        "week": Param(None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48")
-    },
-)
+@dag(schedule=weekly_timetable(), doc_md=__doc__, **weekly_ingest_dag_args(Tags.REFERENCE))
 def ingest_reference_weekly() -> None:
     @task(outlets=[REF])
     def ingest_reference_files() -> dict:
-        from buildout_tracker.pipeline import run_ingest_task
-
-        context = get_current_context()
-        summary = run_ingest_task("reference", run_week(context), context["run_id"])
-        context["outlet_events"][REF].extra = summary
-        return summary
+        return ingest_and_emit("reference", REF)
 
     ingest_reference_files()
 

@@ -86,3 +86,45 @@ def run_week(context: Any) -> str:
 
 def previous_week_of(moment: datetime) -> str:
     return week_key((moment - timedelta(days=7)).date())
+
+
+def weekly_ingest_dag_args(*tags: str) -> dict[str, Any]:
+    """What every weekly ingest DAG passes to @dag, besides its id, schedule and docs."""
+    from airflow.sdk import Param
+
+    from buildout_tracker.alerts import task_failure_callback
+
+    return {
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": {**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
+        "tags": [Tags.INGEST, Tags.WEEKLY, *tags],
+        "params": {
+            "week": Param(
+                None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48"
+            )
+        },
+    }
+
+
+def ingest_and_emit(feed: str, asset: Any) -> dict[str, Any]:
+    """The body of an ingest task: the feed's week, its counts put on the asset event."""
+    from airflow.sdk import get_current_context
+
+    from buildout_tracker.pipeline import run_ingest_task
+
+    context = get_current_context()
+    summary = run_ingest_task(feed, run_week(context), context["run_id"])
+    context["outlet_events"][asset].extra = summary
+    return summary
+
+
+def check_week(*summaries: dict[str, Any]) -> None:
+    """Fail, naming feed, file and rule, when a feed's week is blocked, or name the later
+    weeks a re-run made stale."""
+    from buildout_tracker.pipeline import fail_if_blocked, fail_if_later_weeks_stale
+
+    for summary in summaries:
+        fail_if_blocked(summary)
+    fail_if_later_weeks_stale(list(summaries))

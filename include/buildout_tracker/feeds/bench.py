@@ -67,7 +67,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_po_lines(path: Path | str, repeats: int = 3, ctx: RuleContext | None = None) -> dict[str, Any]:
+def bench_po_lines(
+    path: Path | str, repeats: int = 3, ctx: RuleContext | None = None
+) -> dict[str, Any]:
     """Alternate (a) pyarrow CSV -> Parquet and (b) parse + rules + GX + split + Parquet.
 
     Times are the best of `repeats` (each phase's own best in `parts_s`): on a shared

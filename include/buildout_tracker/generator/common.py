@@ -18,28 +18,6 @@ from typing import Any
 
 import numpy as np
 
-WORKSTREAMS = ("compute_hardware", "chip_development", "data_centers", "ai_software")
-SITE_CATEGORIES = ("land", "construction", "power_electrical", "cooling")
-MILESTONES = (
-    "LAND_ACQUIRED",
-    "PERMITS_ISSUED",
-    "GROUNDBREAKING",
-    "SHELL_COMPLETE",
-    "POWER_ENERGIZED",
-    "COOLING_COMMISSIONED",
-    "IT_FITOUT_COMPLETE",
-    "GO_LIVE",
-)
-ROLE_FAMILIES = (
-    "ml_research",
-    "ml_engineering",
-    "infrastructure_eng",
-    "chip_design",
-    "dc_operations",
-    "network_eng",
-    "software_eng",
-    "program_mgmt",
-)
 EXCEL_EPOCH = date(1899, 12, 30)
 
 

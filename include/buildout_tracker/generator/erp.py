@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from buildout_tracker.feeds.enums import WORKSTREAMS
 from buildout_tracker.generator import scenario
 from buildout_tracker.generator.common import (
-    WORKSTREAMS,
     Delivery,
     epoch_seconds,
     hamilton,

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import numpy as np
 
 from buildout_tracker import weeks as wk
+from buildout_tracker.feeds.enums import MILESTONE_CODES as MILESTONES
+from buildout_tracker.feeds.enums import WORKSTREAMS
 from buildout_tracker.generator.common import (
-    MILESTONES,
-    WORKSTREAMS,
     Delivery,
     hamilton,
     rng_for,

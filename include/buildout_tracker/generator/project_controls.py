@@ -12,8 +12,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from buildout_tracker.feeds.enums import MILESTONE_CODES as MILESTONES
 from buildout_tracker.generator import scenario
-from buildout_tracker.generator.common import MILESTONES, Delivery, person, rng_for
+from buildout_tracker.generator.common import Delivery, person, rng_for
 from buildout_tracker.generator.pmo import LAND_WINDOW_DAYS, Program
 
 NOT_STARTED, IN_PROGRESS, COMPLETE = 0, 1, 2

@@ -16,26 +16,11 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker import weeks
+from buildout_tracker.feeds.enums import MILESTONE_CODES, WORKSTREAMS
 from buildout_tracker.model import WeekInputs
 
-WORKSTREAMS: tuple[str, ...] = (
-    "compute_hardware",
-    "chip_development",
-    "data_centers",
-    "ai_software",
-)
 PROGRAM = "program"
 AREAS: tuple[str, ...] = (PROGRAM, *WORKSTREAMS)
-MILESTONE_CODES: tuple[str, ...] = (
-    "LAND_ACQUIRED",
-    "PERMITS_ISSUED",
-    "GROUNDBREAKING",
-    "SHELL_COMPLETE",
-    "POWER_ENERGIZED",
-    "COOLING_COMMISSIONED",
-    "IT_FITOUT_COMPLETE",
-    "GO_LIVE",
-)
 MILESTONE_SEQ: dict[str, int] = {code: i + 1 for i, code in enumerate(MILESTONE_CODES)}
 
 # Column-name fragments that would mean personal data or free text reached a published table.
