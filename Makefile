@@ -27,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 run: install ## The main job: local lake, default history, the weekly cycle over it, a summary
-	@$(BUILDOUT) run
+	@$(BUILDOUT) run --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
 
 run-week: install ## Run one week's DAGs (WEEK=2026-W48) against whatever is in the landing bucket
 	@$(BUILDOUT) run-week --week $(WEEK)
