@@ -176,9 +176,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _quiet_logs() -> None:
+    """The run's own report is the output: libraries speak only when something is wrong.
+    (GX sets some of its module loggers to INFO itself: a handler filter keeps them quiet.)"""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("great_expectations", "botocore", "urllib3", "buildout_tracker"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(
+            lambda r: r.levelno >= logging.ERROR or not r.name.startswith("great_expectations")
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
