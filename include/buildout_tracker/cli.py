@@ -22,10 +22,14 @@ def _local_env() -> None:
 
 
 def _lake_up() -> Any:
+    from buildout_tracker import procs
     from buildout_tracker.lake_server import from_env
 
     server = from_env()
-    if (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1"):
+    local = (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1")
+    # Start the local lake unless an S3 server already answers at the configured endpoint
+    # (this project's lake from an earlier command, or one a test or an operator runs).
+    if local and not procs.port_open(server.host, server.port):
         server.start()
     return server
 
