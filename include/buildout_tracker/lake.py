@@ -79,9 +79,6 @@ class Bucket:
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
 
-    def download_file(self, key: str, path: str) -> None:
-        self.client.download_file(self.name, key, path)
-
     def get_bytes_or_none(self, key: str) -> bytes | None:
         try:
             return self.get_bytes(key)

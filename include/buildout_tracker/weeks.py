@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -84,10 +83,3 @@ def quarter_bounds(key: str) -> tuple[date, date]:
         else date(year, 3 * q + 1, 1) - timedelta(days=1)
     )
     return first, last
-
-
-def iter_dates(first: date, last: date) -> Iterator[date]:
-    d = first
-    while d <= last:
-        yield d
-        d += timedelta(days=1)

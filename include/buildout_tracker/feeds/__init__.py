@@ -6,7 +6,6 @@ Pure functions on bytes and frames (no S3). The orchestration calls:
 - `parse_file(spec, key, data, hmac_key)` -> ParsedFile
 - `check_rows(spec, frame, ctx)` -> RowCheck
 - `GxValidator().validate(spec, frame, file_key, ctx)` -> GxFileResult; `.build_data_docs(dir)`
-- `blocking_reason(feed, per_file_results, rows_in, rows_quarantined, threshold)`
 
 Nothing here imports Great Expectations at module import.
 """
@@ -16,7 +15,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from . import fx_rates, hiring, milestones, procurement, reference
-from .blocking import blocking_reason
 from .checks import RowCheck, check_rows
 from .gx_suite import GxFileResult, GxValidator
 from .parsing import FileError, ParsedFile, parse_file
@@ -57,7 +55,6 @@ __all__ = [
     "Rule",
     "RuleContext",
     "all_specs",
-    "blocking_reason",
     "check_rows",
     "parse_file",
     "spec_for",

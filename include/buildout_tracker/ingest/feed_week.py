@@ -7,7 +7,6 @@ files go to quarantine with every rule they broke, and a re-run skips what is do
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -481,9 +480,3 @@ def concat_validated(lake: Bucket, report: FeedWeekReport, kind: str) -> pd.Data
         if f.outcome == INGESTED and f.kind == kind and f.validated_key
     ]
     return pd.concat(frames, ignore_index=True) if frames else None
-
-
-def parquet_frame_from_bytes(data: bytes) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(io.BytesIO(data)).to_pandas()

@@ -35,13 +35,3 @@ def deliveries(landing: Bucket, feed: str, week: str) -> list[Delivery]:
                 continue
             found.append(Delivery(feed, obj.key, day, obj.size))
     return sorted(found, key=lambda d: (d.delivery_date, d.key))
-
-
-def stray_keys(landing: Bucket, feed: str) -> list[str]:
-    """Keys under a feed that do not follow <feed>/<YYYY-MM-DD>/<file> (reported, never read)."""
-    out = []
-    for obj in landing.iter(f"{feed}/"):
-        parts = obj.key.split("/")
-        if len(parts) != 3 or not _DATE_DIR.match(parts[1]):
-            out.append(obj.key)
-    return out

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -310,7 +309,3 @@ def currencies_with_rate(lake: Bucket, week: str) -> set[str]:
         last_day = pd.Timestamp(week_dates(week)[-1])
         have |= set(fx.loc[pd.to_datetime(fx["rate_date"]) <= last_day, "currency"].astype(str))
     return have
-
-
-def state_summary(refs: list[StateRef]) -> dict[str, Any]:
-    return {r.name: {"week": r.week, "sha256": r.sha256} for r in refs}
