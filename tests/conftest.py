@@ -17,7 +17,7 @@ os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from buildout_tracker import procs  # noqa: E402 - after the Airflow environment above
+from buildout_tracker import pipeline, procs  # noqa: E402 - after the Airflow environment above
 from buildout_tracker.lake import Bucket, make_client  # noqa: E402
 from buildout_tracker.lake_server import LakeServer  # noqa: E402
 
@@ -56,6 +56,23 @@ def fresh_buckets(lake_server: LakeServer, s3_env: dict[str, str]) -> tuple[Buck
     landing.delete_prefix("")
     lake.delete_prefix("")
     return landing, lake
+
+
+@pytest.fixture(scope="module")
+def validator():  # type: ignore[no-untyped-def]
+    """One GX validator (one ephemeral GX context) per test module."""
+    from buildout_tracker.feeds.gx_suite import GxValidator
+
+    return GxValidator()
+
+
+@pytest.fixture
+def rt(fresh_buckets: tuple[Bucket, Bucket], validator) -> pipeline.Runtime:  # type: ignore[no-untyped-def]
+    """A pipeline runtime on empty buckets of the test lake."""
+    landing, lake = fresh_buckets
+    runtime = pipeline.Runtime(landing, lake, b"test-hmac-key", run_id="test")
+    runtime._validator = validator
+    return runtime
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

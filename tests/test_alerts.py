@@ -86,21 +86,6 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
         assert "@" not in json.dumps(body), body
 
 
-@pytest.fixture(scope="module")
-def validator():  # type: ignore[no-untyped-def]
-    from buildout_tracker.feeds.gx_suite import GxValidator
-
-    return GxValidator()
-
-
-@pytest.fixture
-def rt(fresh_buckets: tuple[Bucket, Bucket], validator) -> pipeline.Runtime:  # type: ignore[no-untyped-def]
-    landing, lake = fresh_buckets
-    runtime = pipeline.Runtime(landing, lake, b"test-hmac-key", run_id="test")
-    runtime._validator = validator
-    return runtime
-
-
 @pytest.fixture
 def own_rt(fresh_buckets: tuple[Bucket, Bucket]) -> pipeline.Runtime:
     """A runtime with its own validator: the data docs built after each task stay small."""

@@ -1,26 +1,8 @@
-"""Fixtures for the publication tests: one GX validator per session, a runtime on fresh buckets."""
+"""Fixtures for the publication tests (the runtime and validator come from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from buildout_tracker import pipeline
-from buildout_tracker.lake import Bucket
-
-
-@pytest.fixture(scope="session")
-def validator():  # type: ignore[no-untyped-def]
-    from buildout_tracker.feeds.gx_suite import GxValidator
-
-    return GxValidator()
-
-
-@pytest.fixture
-def rt(fresh_buckets: tuple[Bucket, Bucket], validator) -> pipeline.Runtime:  # type: ignore[no-untyped-def]
-    landing, lake = fresh_buckets
-    runtime = pipeline.Runtime(landing, lake, b"test-hmac-key", run_id="test")
-    runtime._validator = validator
-    return runtime
 
 
 @pytest.fixture
