@@ -130,6 +130,26 @@ def test_blocked_feed_week_posts_what_where_and_why(rt: pipeline.Runtime, webhoo
     assert len(webhook.posts) == 1
 
 
+def test_refused_file_is_announced_once_with_file_rule_and_reason(
+    rt: pipeline.Runtime, webhook: Webhook
+) -> None:
+    h.deliver(rt.landing, W37)
+    rt.landing.put_bytes("fx_rates/2026-09-09/fx_rates_empty.csv", b"")
+    summary = pipeline.run_ingest_task("fx_rates", W37, "run-1", rt=rt)
+    assert not summary["blocked"] and summary["files_quarantined"] == 1
+    [post] = webhook.of_kind("file_refused")
+    assert_slack_shaped(post)
+    assert post["area"] == "fx_rates" and post["week"] == W37
+    assert (
+        "fx_rates/2026-09-09/fx_rates_empty.csv" in post["reason"]
+        and "empty_file" in post["reason"]
+    )
+    assert post["where"].startswith(f"s3://{rt.lake.name}/quarantine/fx_rates/week={W37}/")
+    # A re-run does not announce the same refusal again.
+    pipeline.run_ingest_task("fx_rates", W37, "run-2", rt=rt)
+    assert len(webhook.of_kind("file_refused")) == 1
+
+
 def test_audit_failure_posts_audit_failed_within_slack_limits(
     rt: pipeline.Runtime, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,5 @@
-"""Notifications to a Slack-compatible webhook: a blocked feed-week, a failed audit, an area
-turning red or grey, any task failure. The URL comes from the Airflow connection
+"""Notifications to a Slack-compatible webhook: a blocked feed-week, a refused file, a failed
+audit, an area turning red or grey, any task failure. The URL comes from the Airflow connection
 `buildout_alerts` (its host holds the full URL) or BUILDOUT_ALERT_WEBHOOK; with neither,
 alerts are only logged. Messages carry counts and rule names, never personal data.
 """

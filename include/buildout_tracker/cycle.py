@@ -44,16 +44,8 @@ def run_week(
         t0 = time.perf_counter()
         reports[feed] = pipeline.INGEST_STEPS[feed](rt, week)
         seconds[f"ingest_{feed}"] = time.perf_counter() - t0
-        if reports[feed].blocked and notify:
-            alerts.send(
-                alerts.Alert(
-                    "feed_blocked",
-                    week,
-                    feed,
-                    reports[feed].block_reason or "",
-                    rt.lake.uri(f"reports/feeds/week={week}/{feed}.json"),
-                )
-            )
+        if notify:
+            pipeline.announce(rt, reports[feed])
     data_docs: dict[str, str] = {}
     if docs:
         progress("data docs")

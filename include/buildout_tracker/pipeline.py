@@ -198,7 +198,6 @@ def build_data_docs(rt: Runtime, week: str, feed: str) -> str | None:
 def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
     """The body of an `ingest_<feed>` task: reference in force first where rules need it,
     then the feed's week, its data docs, an alert when blocked. Returns counts only (XCom)."""
-    from buildout_tracker import alerts
 
     rt = rt or Runtime.from_airflow(run_id)
     if feed in ("procurement", "milestones"):
@@ -208,6 +207,28 @@ def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None
     docs = build_data_docs(rt, week, feed)
     summary["data_docs"] = docs
     summary["stale_later_weeks"] = stale_later_weeks(rt, feed, week)
+    announce(rt, report)
+    log.info("%s %s: %s", feed, week, {k: v for k, v in summary.items() if k != "top_reasons"})
+    return summary
+
+
+def announce(rt: Runtime, report: FeedWeekReport) -> None:
+    """Alerts for what an ingest found: each file refused in this run (its source-system
+    owner must hear it), and the feed's week when blocked."""
+    from buildout_tracker import alerts
+
+    week, feed = report.week, report.feed
+    for f in report.files:  # the source-system owner must hear that a file was refused
+        if f.outcome == "quarantined" and f.key in report.processed:
+            alerts.send(
+                alerts.Alert(
+                    "file_refused",
+                    week,
+                    feed,
+                    f"{f.key} refused ({f.rule}): {f.reason}",
+                    rt.lake.uri(f.quarantine_key or f"quarantine/{feed}/week={week}/"),
+                )
+            )
     if report.blocked:
         alerts.send(
             alerts.Alert(
@@ -218,8 +239,6 @@ def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None
                 rt.lake.uri(f"reports/feeds/week={week}/{feed}.json"),
             )
         )
-    log.info("%s %s: %s", feed, week, {k: v for k, v in summary.items() if k != "top_reasons"})
-    return summary
 
 
 def fail_if_blocked(summary: dict[str, Any]) -> None:

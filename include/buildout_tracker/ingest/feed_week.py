@@ -68,6 +68,8 @@ class FeedWeekReport:
     blocked: bool = False
     block_reason: str | None = None
     stray_warnings: list[str] = field(default_factory=list)
+    # Files processed by this call (not skipped as already in the ledger): what is news.
+    processed: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:
@@ -204,6 +206,7 @@ def ingest_feed_week(
     shared: dict[str, Any] = {}
     outcomes: list[FileOutcome] = []
     to_validate: list[tuple[Any, Any, FileOutcome, pd.DataFrame]] = []
+    processed: list[str] = []
 
     found = deliveries(landing, feed, week)
     order = {kind: i for i, kind in enumerate(zones.FEED_FILES[feed])}
@@ -263,11 +266,12 @@ def ingest_feed_week(
             feed, week, spec, delivery, data, base, lake, hmac_key, ctx, shared
         )
         outcomes.append(out)
+        processed.append(out.key)
         if parsed_frame is not None:
             to_validate.append((spec, ctx, out, parsed_frame))
 
     _validate_with_gx(feed, week, to_validate, lake, validator)
-    report = FeedWeekReport(feed, week, outcomes)
+    report = FeedWeekReport(feed, week, outcomes, processed=processed)
     _decide_block(report)
     lake.put_json(
         zones.ledger_week(feed, week),
