@@ -15,7 +15,7 @@ BUILDOUT := $(PY) -m buildout_tracker.cli
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up down lake-up lake-down lake-status generate bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,13 +48,19 @@ format: install ## Format the code with ruff
 up: install ## Local Airflow (UI on http://127.0.0.1:8080) plus the lake
 	@$(BUILDOUT) up
 
+backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
+	@$(BUILDOUT) backfill --weeks $(WEEKS)
+
 down: ## Stop everything `make up` and `make lake-up` started
 	@if [ -x $(PY) ]; then $(BUILDOUT) down; fi
 
 lake-up: install ## Start the local S3 lake (writes .env on first use)
 	@$(PY) -m buildout_tracker.lake_server up
 
-lake-down: ## Stop the local S3 lake
+lake-backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
+	@$(BUILDOUT) backfill --weeks $(WEEKS)
+
+down: ## Stop the local S3 lake
 	@if [ -x $(PY) ]; then $(PY) -m buildout_tracker.lake_server down; fi
 
 lake-status: install ## Is the lake running, where, which buckets
@@ -73,7 +79,10 @@ compose-env: install ## Write .env.compose (random secrets) for the compose stac
 compose-up: install ## Build and start the production stack (CeleryExecutor; UI on http://127.0.0.1:8080)
 	@bash scripts/compose.sh up
 
-compose-down: ## Stop the compose stack (scripts/compose.sh down -v also deletes its volumes)
+compose-backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
+	@$(BUILDOUT) backfill --weeks $(WEEKS)
+
+down: ## Stop the compose stack (scripts/compose.sh down -v also deletes its volumes)
 	@bash scripts/compose.sh down
 
 clean: down ## Remove local state (lake files, Airflow home, logs); keeps .env and .venv

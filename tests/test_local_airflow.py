@@ -291,10 +291,6 @@ def test_down_kills_running_tasks_and_their_escaped_children(
 def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox) -> None:
     """`airflow backfill create` over a date range: one run per ISO week, each processing
     the week of its data interval (never the clock), executed by the real scheduler."""
-    import subprocess
-    import sys
-
-    from buildout_tracker.airflow_env import airflow_env
     from buildout_tracker.lake import Bucket, make_client
     from buildout_tracker.settings import S3Settings
     from tests.ingest import builders as b
@@ -307,13 +303,11 @@ def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox)
     # Mondays of 2026-W45 and 2026-W46 (closed weeks); the second delivery adds a site.
     landing.put_bytes("reference/2026-11-02/sites.csv", b.sites_csv(["DC-SG-01"]))
     landing.put_bytes("reference/2026-11-09/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
-    env = airflow_env(sandbox.home, api_port=sandbox.api_port)
-    out = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", "ingest_reference_weekly",
-         "--from-date", "2026-11-02", "--to-date", "2026-11-15"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
+    # What `make backfill WEEKS=2026-W45:2026-W46` does: `airflow backfill create` per DAG.
+    done = local_airflow.backfill(
+        ["2026-W45", "2026-W46"], ("ingest_reference_weekly",), env_file=sandbox.env_file
+    )
+    assert done == ["ingest_reference_weekly"]
 
     login = json.dumps({"username": "admin", "password": info.password}).encode()
     token = _request(f"{info.url}/auth/token", login)[1]["access_token"]

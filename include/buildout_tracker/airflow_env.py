@@ -57,6 +57,11 @@ def connection_env(
     return env
 
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+SQLITE_CONNECT_ARGS = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+"""Imported by Airflow (``[database] sql_alchemy_connect_args``) when the metadata DB is SQLite."""
+
+
 def airflow_env(
     home: Path | None = None,
     base: Mapping[str, str] | None = None,
@@ -95,6 +100,11 @@ def airflow_env(
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
     )
+    if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+        # Scheduler, dag-processor, api-server and a CLI command share one SQLite file;
+        # wait for a writer's lock instead of failing after sqlite3's default 5 s.
+        for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+            env[f"AIRFLOW__DATABASE__{key}"] = f"{__name__}.SQLITE_CONNECT_ARGS"
     env.setdefault("AIRFLOW__CORE__FERNET_KEY", _stable_secret(home / "fernet.key", fernet=True))
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", _stable_secret(home / "jwt.secret"))
     env.update(connection_env(base=env))

@@ -172,6 +172,20 @@ def cmd_down(args: argparse.Namespace) -> int:
     return local_airflow.main(["down"])
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from buildout_tracker import local_airflow
+    from buildout_tracker.weeks import parse_range
+
+    if not local_airflow.status().running:
+        print("the local Airflow is not running: `make up` first (the scheduler runs backfills)")
+        return 2
+    local_airflow.backfill(parse_range(args.weeks), tuple(args.dag) or None)
+    print(
+        "follow the runs in the UI (Dags -> a DAG -> Runs); publishing follows each week's ingests"
+    )
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from buildout_tracker import bench
 
@@ -212,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)
+    f = sub.add_parser("backfill", help="backfill the ingest DAGs of the running local Airflow")
+    f.add_argument("--weeks", required=True, help="2026-W37:2026-W48 (one run per week)")
+    f.add_argument("--dag", action="append", default=[], help="one DAG id (repeatable)")
+    f.set_defaults(func=cmd_backfill)
     b = sub.add_parser("bench", help="benchmarks")
     b.add_argument("what", nargs="?", default="all")
     b.set_defaults(func=cmd_bench)

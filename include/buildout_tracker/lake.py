@@ -105,6 +105,16 @@ class Bucket:
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
 
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the "folders" directly under `prefix` (a delimiter listing: one entry
+        per folder, however many objects each holds)."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        names = []
+        for page in paginator.paginate(Bucket=self.name, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                names.append(common["Prefix"][len(prefix) :].rstrip("/"))
+        return sorted(names)
+
     def delete(self, keys: Iterable[str]) -> None:
         batch: list[dict[str, str]] = []
         for key in keys:

@@ -525,6 +525,51 @@ def down(
     return stopped
 
 
+def backfill(
+    weeks: list[str],
+    dag_ids: tuple[str, ...] | None = None,
+    home: Path | str | None = None,
+    env_file: Path | str | None = None,
+    attempts: int = 6,
+    quiet: bool = False,
+) -> list[str]:
+    """`airflow backfill create` for each ingest DAG over the ISO weeks `weeks` (first to last):
+    one run per week, logical date the week's Monday 06:00 UTC; the running scheduler executes
+    them and the asset events start the publisher. Returns the DAG ids backfilled.
+
+    SQLite (the local metadata DB) refuses a write outright, without waiting, when another
+    process (the scheduler) wrote since this transaction's snapshot: Airflow then removes
+    the half-made backfill and reports 'database is locked'. That is retried here, with
+    backoff; any other failure is raised with Airflow's own message.
+    """
+    from buildout_tracker.dag_runner import INGEST_DAGS
+    from buildout_tracker.weeks import status_date, week_start
+
+    say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
+    layout = Layout.resolve(home)
+    path = _env_file(env_file)
+    if path.exists():
+        lake_server.load_env_file(path)
+    port = _read_state(layout).get("api_port")
+    env = airflow_env(home=layout.home, api_port=port if isinstance(port, int) else _port(None))
+    done = []
+    for dag_id in dag_ids or INGEST_DAGS:
+        cmd = [str(Path(sys.executable).parent / "airflow"), "backfill", "create",
+               "--dag-id", dag_id, "--from-date", week_start(weeks[0]).isoformat(),
+               "--to-date", status_date(weeks[-1]).isoformat()]  # fmt: skip
+        for attempt in range(1, attempts + 1):
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+            if out.returncode == 0:
+                break
+            if "database is locked" not in out.stderr or attempt == attempts:
+                raise RuntimeError(f"backfill of {dag_id} failed: {out.stderr[-2000:]}")
+            say(f"  {dag_id}: metadata DB busy, retrying ({attempt}/{attempts - 1})")
+            time.sleep(2.0 * attempt)
+        say(f"backfill created: {dag_id} {weeks[0]}..{weeks[-1]} ({len(weeks)} weeks)")
+        done.append(dag_id)
+    return done
+
+
 def status(home: Path | str | None = None, env_file: Path | str | None = None) -> Status:
     layout = Layout.resolve(home)
     running = _running(layout)

@@ -31,7 +31,7 @@ from buildout_tracker.ingest.feed_week import (
 )
 from buildout_tracker.lake import Bucket
 from buildout_tracker.timing import phase
-from buildout_tracker.weeks import parse_week, week_dates
+from buildout_tracker.weeks import parse_week, previous, week_dates
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,19 @@ class StateRef:
 
 
 def _weeks_with_state(lake: Bucket, name: str) -> list[str]:
-    weeks = set()
-    for obj in lake.iter(f"state/{name}/"):
-        part = obj.key.split("/")[2]
-        if part.startswith("week="):
-            weeks.add(part[5:])
+    weeks = [f[5:] for f in lake.folders(f"state/{name}/") if f.startswith("week=")]
     return sorted(weeks, key=parse_week)
 
 
 def latest_state_before(
     lake: Bucket, name: str, week: str, inclusive: bool = False
 ) -> StateRef | None:
+    # The usual case, one read whatever the history's length: the week itself or the one
+    # before has its state (every processed week writes one, carried forward if unchanged).
+    for w in ([week] if inclusive else []) + [previous(week)]:
+        meta = lake.get_json_or_none(_meta_key(name, w))
+        if meta is not None:
+            return StateRef(name, w, zones.state_table(name, w), meta.get("sha256", ""))
     target = parse_week(week)
     candidates = [
         w
