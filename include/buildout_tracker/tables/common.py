@@ -162,7 +162,18 @@ def ts(d: date) -> pd.Timestamp:
 
 
 def text(s: pd.Series) -> pd.Series:
-    return s.astype("object").where(s.notna(), None).map(lambda v: v if v is None else str(v))
+    """Values as plain `str` (object dtype), nulls (None, NaN, NA, NaT) as None.
+
+    Converts each distinct value once, so a column of a million PO lines with a few hundred
+    suppliers costs a few hundred `str()` calls. An object column mixing types (1 and "1")
+    is converted value by value, since factorizing would merge 1, 1.0 and True.
+    """
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        values = [None if _isnull(v) else str(v) for v in s.tolist()]
+        return pd.Series(values, index=s.index, dtype=object, name=s.name)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    labels = np.array([*(str(u) for u in uniques), None], dtype=object)
+    return pd.Series(labels[codes], index=s.index, dtype=object, name=s.name)
 
 
 def week_bounds(inputs: WeekInputs) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -181,6 +192,8 @@ def current_lines(po_lines: pd.DataFrame) -> pd.DataFrame:
     line sent twice in one file) must not be counted twice, so the later row wins here too.
     """
     po = po_lines.reset_index(drop=True).copy()
+    if not po.duplicated(["po_number", "po_line"]).any():
+        return po  # the usual case: nothing to choose between
     po["_row"] = np.arange(len(po))
     order = ["change_ts", "_row"] if "change_ts" in po.columns else ["_row"]
     po = po.sort_values(order, kind="mergesort", na_position="first")
@@ -220,8 +233,8 @@ def line_amounts(inputs: WeekInputs) -> pd.DataFrame:
     po = current_lines(inputs.po_lines)
     rates = fx_in_force(inputs.fx_rates, inputs.status_date)
     po["live"] = live_mask(po).to_numpy()
-    currency = po["currency"].astype("object").map(lambda c: None if _isnull(c) else str(c).upper())
-    po["usd_per_unit"] = currency.map(lambda c: rates.get(c, np.nan) if c else np.nan).astype(float)
+    currency = text(po["currency"]).str.upper()
+    po["usd_per_unit"] = currency.map(rates).astype(float)
     missing = po["live"] & po["usd_per_unit"].isna()
     if missing.any():
         bad = sorted({str(c) for c in currency[missing]})
@@ -408,5 +421,5 @@ def keyed(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
     """Key columns as plain text so that this week's and last week's rows line up."""
     out = df.copy()
     for k in keys:
-        out[k] = out[k].astype("object").map(lambda v: None if _isnull(v) else str(v))
+        out[k] = text(out[k])
     return out
