@@ -6,6 +6,7 @@ is always an argument.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,28 +121,24 @@ def ingest_reference(rt: Runtime, week: str) -> FeedWeekReport:
     return report
 
 
-def ingest_fx_rates(rt: Runtime, week: str) -> FeedWeekReport:
-    report = _ingest(rt, "fx_rates", week)
-    state.update_fx_rates(rt.lake, week, report)
-    return report
+def _ingest_and_update(
+    feed: str, update: Callable[[Bucket, str, FeedWeekReport], object]
+) -> Callable[[Runtime, str], FeedWeekReport]:
+    """The step of a feed whose state follows from its week's report alone."""
+
+    def step(rt: Runtime, week: str) -> FeedWeekReport:
+        report = _ingest(rt, feed, week)
+        update(rt.lake, week, report)
+        return report
+
+    step.__name__ = step.__qualname__ = f"ingest_{feed}"
+    return step
 
 
-def ingest_po_lines(rt: Runtime, week: str) -> FeedWeekReport:
-    report = _ingest(rt, "procurement", week)
-    state.update_po_lines(rt.lake, week, report)
-    return report
-
-
-def ingest_milestones(rt: Runtime, week: str) -> FeedWeekReport:
-    report = _ingest(rt, "milestones", week)
-    state.update_milestones(rt.lake, week, report)
-    return report
-
-
-def ingest_hiring(rt: Runtime, week: str) -> FeedWeekReport:
-    report = _ingest(rt, "hiring", week)
-    state.update_hiring(rt.lake, week, report)
-    return report
+ingest_fx_rates = _ingest_and_update("fx_rates", state.update_fx_rates)
+ingest_po_lines = _ingest_and_update("procurement", state.update_po_lines)
+ingest_milestones = _ingest_and_update("milestones", state.update_milestones)
+ingest_hiring = _ingest_and_update("hiring", state.update_hiring)
 
 
 INGEST_STEPS = {
