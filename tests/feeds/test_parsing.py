@@ -198,3 +198,42 @@ def test_jsonl_missing_field_and_extra_field():
     assert p.file_error.rule == "missing_columns" and "status" in p.file_error.reason
     p = parse_file(MILESTONES, "k", jsonl(ms(colour="red")), KEY)
     assert p.warnings == ["extra field 'colour' dropped"]
+
+
+def test_header_names_with_spaces_around_them():
+    """`po_number, po_line, ...` (a space after each comma) names the same columns."""
+    data = to_csv([po(), po(po_line="2")])
+    header, body = data.split(b"\n", 1)
+    p = parse(header.replace(b",", b", ") + b"\n" + body)
+    assert p.file_error is None and p.rejected.empty and list(p.frame["po_line"]) == [1, 2]
+
+
+def test_optional_columns_may_be_left_out():
+    """Only columns whose values are required must be in the file (feeds.md: "a missing
+    required column rejects the file"); a column left out is null in every row."""
+    cols = [c for c in PO_GOOD if c not in ("supplier_name", "description", "uom")]
+    p = parse(to_csv([po()], cols))
+    assert p.file_error is None and p.rejected.empty and p.rows_in == 1
+    assert p.frame[["supplier_name", "description", "uom"]].isna().all().all()
+    o = ms(status="not_started", percent_complete=0)
+    del o["actual_date"]  # a report where nothing is complete may leave the key out
+    p = parse_file(MILESTONES, "milestones/2026-11-23/a.jsonl", jsonl(o), KEY)
+    assert p.file_error is None and p.rejected.empty and p.frame["actual_date"].isna().all()
+
+
+def test_lines_of_spaces_only_are_blank_lines():
+    data = to_csv([po(), po(po_line="2")]) + b"  \n\t\n\n"
+    p = parse(data)
+    assert p.file_error is None and p.rejected.empty and p.rows_in == 2
+
+
+def test_an_unforeseen_parser_failure_refuses_only_the_file(monkeypatch) -> None:
+    from buildout_tracker.feeds import parsing
+
+    def boom(*args, **kwargs):
+        raise KeyError("secret value from the file")
+
+    monkeypatch.setattr(parsing, "_read_csv_fast", boom)
+    p = parse(to_csv([po()]))
+    assert p.file_error is not None and p.file_error.rule == "unparseable"
+    assert "KeyError" in p.file_error.reason and "secret" not in p.file_error.reason

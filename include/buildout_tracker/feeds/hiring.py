@@ -33,7 +33,7 @@ REQUISITION_COLUMNS = (
     Column("target_start_date", "date"),
     Column("status", "text", required=True, enum=REQUISITION_STATUSES),
     Column("closed_date", "date"),
-    Column("hiring_manager_email", "text", pii="drop", in_header=False),
+    Column("hiring_manager_email", "text", pii="drop"),
 )
 
 REQUISITION_RULES = (
@@ -53,8 +53,8 @@ OFFER_COLUMNS = (
     Column("version", "integer", required=True),
     Column("req_id", "text", required=True),
     Column("candidate_id", "text", pii="hash"),
-    Column("candidate_name", "text", pii="drop", in_header=False),
-    Column("candidate_email", "text", pii="drop", in_header=False),
+    Column("candidate_name", "text", pii="drop"),
+    Column("candidate_email", "text", pii="drop"),
     Column("status", "text", required=True, enum=OFFER_STATUSES),
     Column("extended_date", "date", required=True),
     Column("resolved_date", "date"),

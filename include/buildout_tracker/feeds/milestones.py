@@ -44,8 +44,8 @@ COLUMNS = (
     Column("actual_date", "date"),
     Column("percent_complete", "number", required=True),
     Column("status", "text", required=True, enum=MILESTONE_STATUSES),
-    Column("reported_by", "text", pii="drop", in_header=False),
-    Column("notes", "text", pii="drop", in_header=False),
+    Column("reported_by", "text", pii="drop"),
+    Column("notes", "text", pii="drop"),
 )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ import pyarrow.csv as pacsv
 
 from .pii import hash_column, mask_value
 from .schema import MASK, Column, FileSpec, hashed_name
+
+log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ["_row", "rule", "column", "raw_value", "message"]
 RAW_VALUE_MAX = 120
@@ -83,7 +86,20 @@ class ParsedFile:
 
 
 def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
-    """Parse one landing file. Never raises on bad input: problems come back as data."""
+    """Parse one landing file. Never raises on bad input: problems come back as data.
+
+    A failure this module did not foresee still refuses only the file, with the error's type
+    (its message may quote the file's content, so it is logged without it).
+    """
+    try:
+        return _parse_file(spec, key, data, hmac_key)
+    except Exception as exc:
+        log.exception("%s: unexpected parser failure (%s)", key, type(exc).__name__)
+        reason = f"the file cannot be parsed (unexpected {type(exc).__name__}; see the task log)"
+        return _failed(spec, key, "unparseable", reason, hmac_key)
+
+
+def _parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
     warnings: list[str] = []
     if not data or data.isspace():  # isspace stops at the first other byte
         return _failed(spec, key, "empty_file", "the file is empty", hmac_key)
@@ -105,7 +121,7 @@ def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Parsed
             spec, key, "duplicate_columns", f"duplicate column(s): {', '.join(dupes)}", hmac_key
         )
     known = {c.name for c in spec.columns}
-    missing = [c.name for c in spec.columns if c.in_header and c.name not in header]
+    missing = [c.name for c in spec.columns if c.required and c.name not in header]
     if missing:
         return _failed(
             spec,
@@ -118,10 +134,10 @@ def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Parsed
         warnings.append(f"extra column {extra!r} dropped")
     wanted = [c for c in spec.kept_columns if c.name in header]
     try:
-        strings, n = _read_csv_fast(body, [c.name for c in wanted])
+        strings, n = _read_csv_fast(body, header, [c.name for c in wanted])
     except _InvalidRows:
         strings, n, structure_rejects = _read_csv_slow(body, header, [c.name for c in wanted])
-    except pa.ArrowInvalid as exc:
+    except pa.ArrowException as exc:
         return _failed(spec, key, "unparseable", _arrow_reason(exc), hmac_key)
     else:
         structure_rejects = []
@@ -179,7 +195,11 @@ class _InvalidRows(Exception):
     pass
 
 
-def _read_csv_fast(body: pa.Buffer, names: list[str]) -> tuple[dict[str, pa.Array], int]:
+def _read_csv_fast(
+    body: pa.Buffer, header: list[str], names: list[str]
+) -> tuple[dict[str, pa.Array], int]:
+    """Columns `names` as text. The header row is skipped and `header` (names stripped of
+    surrounding spaces) used instead, so ` po_line` in a file is `po_line`."""
     invalid: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -188,7 +208,7 @@ def _read_csv_fast(body: pa.Buffer, names: list[str]) -> tuple[dict[str, pa.Arra
 
     table = pacsv.read_csv(
         pa.BufferReader(body),
-        read_options=pacsv.ReadOptions(block_size=1 << 24),
+        read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=header, skip_rows=1),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
             include_columns=names,
@@ -215,8 +235,8 @@ def _read_csv_slow(
     rejects: list[dict[str, Any]] = []
     rows: list[int] = []
     for i, rec in enumerate(reader, start=1):
-        if not rec:
-            continue
+        if not rec or (len(rec) == 1 and not rec[0].strip()):
+            continue  # a blank line, or one of spaces and tabs only
         if len(rec) != len(header):
             rejects.append(
                 _reject(
@@ -285,7 +305,7 @@ def _parse_jsonl(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Pars
         return _failed(spec, key, "empty_file", "the file has no JSON lines", hmac_key)
     warnings = [f"extra field {k!r} dropped" for k in sorted(seen_keys - known)]
     if rows:
-        missing = [c.name for c in spec.columns if c.in_header and c.name not in seen_keys]
+        missing = [c.name for c in spec.columns if c.required and c.name not in seen_keys]
         if missing:
             return _failed(
                 spec,

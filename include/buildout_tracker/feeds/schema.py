@@ -50,11 +50,12 @@ MASK = "<masked>"
 class Column:
     name: str
     type: ColumnType = "text"
-    required: bool = False  # the value must be present: a `required:<name>` rule
+    # The value must be present (a `required:<name>` rule), so the file must have the column.
+    # Any other column may be left out of a file: it is then null in every row.
+    required: bool = False
     pii: PiiKind | None = None
     enum: tuple[str, ...] | None = None  # an `enum:<name>` rule
     pattern: str | None = None  # full-match regex: a `format:<name>` rule
-    in_header: bool = True  # False: the file may omit the column (dropped personal data)
 
 
 @dataclass(frozen=True)
