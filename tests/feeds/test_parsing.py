@@ -237,3 +237,20 @@ def test_an_unforeseen_parser_failure_refuses_only_the_file(monkeypatch) -> None
     p = parse(to_csv([po()]))
     assert p.file_error is not None and p.file_error.rule == "unparseable"
     assert "KeyError" in p.file_error.reason and "secret" not in p.file_error.reason
+
+
+def test_file_names_of_the_contract_match_the_specs():
+    from fnmatch import fnmatchcase
+
+    from buildout_tracker.feeds import FILE_NAMES, SPECS
+
+    for feed, names in FILE_NAMES.items():
+        for name in names:
+            example = name.replace("*", "2026_11_23")
+            assert spec_for(feed, example) is not None, (feed, example)
+        for spec in SPECS[feed]:
+            example = {"milestones": "DC-SG-01_20261127.jsonl"}.get(feed)
+            if example:
+                assert spec.matches(example) and any(fnmatchcase(example, n) for n in names)
+    assert spec_for("milestones", "DC-SG-01.JSONL") is None
+    assert spec_for("procurement", "po_lines_1.csv.gz") is None

@@ -243,3 +243,40 @@ def test_hiring_snapshot_carried_and_personal_data_never_leaves_landing(
         for secret in (b"jane@example.com", b"Jane Candidate", b"boss@example.com", b"C-17"):
             assert secret not in body, f"{secret!r} leaked into {o.key}"
     assert zones.ledger_week("hiring", W37) in {o.key for o in rt.lake.list("ledger/")}
+
+
+def test_files_the_feed_cannot_take_are_refused_visibly_not_dropped(rt: pipeline.Runtime) -> None:
+    """A name the feed does not accept (upper-case extension, gzip), a file in a sub-folder
+    of the delivery folder, and empty files of two feeds: each refused on its own, named in
+    the report with its rule, never taken as a duplicate of another feed's file."""
+    seed_reference(rt.landing)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_good.csv", b.po_lines_csv([b.po_line(1)]))
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_2.csv.gz", b"\x1f\x8b\x08\x00")
+    rt.landing.put_bytes(
+        "procurement/2026-09-08/sub/po_lines_3.csv", b.po_lines_csv([b.po_line(3)])
+    )
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_empty.csv", b"")
+    rt.landing.put_bytes("milestones/2026-09-08/DC-SG-01.JSONL", b"{}\n")
+    rt.landing.put_bytes("milestones/2026-09-09/DC-SG-02.jsonl", b"")
+    report = run_procurement(rt, W37)
+    by = {f.key.split("2026-09-08/", 1)[1]: f for f in report.files}
+    assert by["po_lines_good.csv"].outcome == "ingested"
+    gz = by["po_lines_2.csv.gz"]
+    assert (gz.outcome, gz.rule) == ("quarantined", "file_name") and "po_lines_*.csv" in gz.reason
+    nested = by["sub/po_lines_3.csv"]
+    assert (nested.outcome, nested.rule) == ("quarantined", "layout")
+    assert "procurement/2026-09-08/" in nested.reason
+    assert by["po_lines_empty.csv"].outcome == "quarantined"
+    assert report.summary()["files_quarantined"] == 3 and len(po_state(rt, W37)) == 1
+    assert {
+        "procurement/2026-09-08/po_lines_2.csv.gz",
+        "procurement/2026-09-08/sub/po_lines_3.csv",
+    } <= set(report.processed)
+    assert run_procurement(rt, W37).processed == []  # a re-run: nothing new to announce
+
+    pipeline.ingest_reference(rt, W37)
+    ms = pipeline.ingest_milestones(rt, W37)
+    by = {f.key.rsplit("/", 1)[1]: f for f in ms.files}
+    assert (by["DC-SG-01.JSONL"].outcome, by["DC-SG-01.JSONL"].rule) == ("quarantined", "file_name")
+    empty = by["DC-SG-02.jsonl"]
+    assert (empty.outcome, empty.rule, empty.duplicate_of) == ("quarantined", "empty_file", None)

@@ -28,6 +28,19 @@ SPECS: dict[str, tuple[FileSpec, ...]] = {
     "reference": reference.SPECS,
 }
 
+# The file names each feed accepts, as feeds.md writes them (the specs hold the same as regexes).
+FILE_NAMES: dict[str, tuple[str, ...]] = {
+    "procurement": ("po_lines_*.csv",),
+    "fx_rates": ("fx_rates_*.csv",),
+    "milestones": ("*.jsonl",),
+    "hiring": ("requisitions_*.csv", "offers_*.csv"),
+    "reference": ("sites.csv", "milestone_plan.csv", "budget_plan.csv", "hiring_plan.csv"),
+}
+
+
+def file_patterns(feed: str) -> tuple[str, ...]:
+    return FILE_NAMES.get(feed, ())
+
 
 def spec_for(feed: str, filename: str) -> FileSpec | None:
     """The spec of a landing file (a key or a bare name), or None for a file the feed

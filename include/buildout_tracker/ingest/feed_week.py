@@ -175,7 +175,26 @@ class ContentIndex:
                 [*entry["deliveries"], mine], key=lambda d: (d["delivery_date"], d["key"])
             )
             self.lake.put_json(key, entry)
-        return min(entry["deliveries"], key=lambda d: (d["delivery_date"], d["key"]))
+        same_feed = [d for d in entry["deliveries"] if d["key"].startswith(f"{delivery.feed}/")]
+        return min(same_feed, key=lambda d: (d["delivery_date"], d["key"]))
+
+
+def _layout_refusal(feed: str, delivery: Delivery, spec: Any) -> tuple[str, str] | None:
+    """(rule, reason) when a file under a feed's delivery folder is not one it accepts."""
+    from buildout_tracker import feeds
+
+    folder = f"{feed}/{delivery.delivery_date.isoformat()}/"
+    if "/" in delivery.key[len(folder) :]:
+        return "layout", (
+            f"not directly in the delivery folder {folder} (feeds.md: <feed>/<date>/<file>); "
+            "left in landing: deliver it again directly in the folder"
+        )
+    if spec is None:
+        return "file_name", (
+            f"{delivery.filename} is not a file name this feed accepts "
+            f"({', '.join(feeds.file_patterns(feed))}; plain, uncompressed); left in landing"
+        )
+    return None
 
 
 ContextFactory = Callable[[str, Delivery, dict[str, Any]], Any]
@@ -230,14 +249,19 @@ def ingest_feed_week(
             outcome=IGNORED,
             run_id=run_id,
         )
-        if spec is None:
-            base.reason = (
-                f"{feed}: {delivery.filename} is not a file this feed knows; left in landing"
-            )
-            log.warning(base.reason)
+        refusal = _layout_refusal(feed, delivery, spec)
+        if refusal is not None:
+            # Refused whole and visibly (report, data quality, the owner's alert); the bytes
+            # stay in landing, the only place allowed to hold whatever the file contains.
+            base.outcome, (base.rule, base.reason) = QUARANTINED, refusal
+            log.warning("%s: %s refused: %s", feed, delivery.key, base.reason)
             outcomes.append(base)
+            if delivery.key not in done:
+                processed.append(delivery.key)  # news: its owner hears of it once
             continue
-        owner = index.owner(sha, delivery, week)
+        assert spec is not None
+        # Empty files are each refused on their own; bytes count once within their feed.
+        owner = index.owner(sha, delivery, week) if data.strip() else {"key": delivery.key}
         if owner["key"] != delivery.key:
             base.outcome, base.duplicate_of = DUPLICATE, owner["key"]
             base.reason = f"same bytes as {owner['key']}"
