@@ -129,6 +129,8 @@ def _ingest_and_update(
     def step(rt: Runtime, week: str) -> FeedWeekReport:
         report = _ingest(rt, feed, week)
         update(rt.lake, week, report)
+        if report.stray_warnings:  # what the state update had to say
+            _save(rt, report)
         return report
 
     step.__name__ = step.__qualname__ = f"ingest_{feed}"

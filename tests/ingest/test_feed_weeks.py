@@ -280,3 +280,36 @@ def test_files_the_feed_cannot_take_are_refused_visibly_not_dropped(rt: pipeline
     assert (by["DC-SG-01.JSONL"].outcome, by["DC-SG-01.JSONL"].rule) == ("quarantined", "file_name")
     empty = by["DC-SG-02.jsonl"]
     assert (empty.outcome, empty.rule, empty.duplicate_of) == ("quarantined", "empty_file", None)
+
+
+def test_incomplete_hiring_snapshot_never_replaces_the_ats_state(rt: pipeline.Runtime) -> None:
+    """A refused or header-only offers file does not mean every offer was withdrawn: the
+    snapshot is incomplete and the last complete one stays in force. An offers file that
+    repeats an earlier file's bytes (a duplicate) stands for those rows."""
+    reqs = [{"req_id": f"R-{i}"} for i in range(1, 4)]
+    offers = b.offers_csv([{"offer_id": f"O-{i}", "req_id": f"R-{i}"} for i in range(1, 4)])
+    rt.landing.put_bytes("hiring/2026-09-09/requisitions_1.csv", b.requisitions_csv(reqs))
+    rt.landing.put_bytes("hiring/2026-09-09/offers_1.csv", offers)
+    pipeline.ingest_hiring(rt, W37)
+
+    more = [*reqs, {"req_id": "R-4"}]
+    rt.landing.put_bytes("hiring/2026-09-16/requisitions_1.csv", b.requisitions_csv(more))
+    rt.landing.put_bytes("hiring/2026-09-16/offers_1.csv", b.offers_csv([]))  # header only
+    report = pipeline.ingest_hiring(rt, W38)
+    for name, n in (("requisitions", 3), ("offers", 3)):
+        st = state.read_state_at(rt.lake, name, W38)
+        assert st is not None and len(st) == n, name
+    assert any(
+        "hiring/2026-09-16/offers_1.csv refused (header_only)" in w for w in report.stray_warnings
+    )
+    saved = rt.lake.get_json(zones.feed_report("hiring", W38))
+    assert saved["stray_warnings"] == report.stray_warnings
+
+    rt.landing.put_bytes("hiring/2026-09-23/requisitions_1.csv", b.requisitions_csv(more))
+    rt.landing.put_bytes("hiring/2026-09-23/offers_1.csv", offers)  # same bytes as W37's
+    report = pipeline.ingest_hiring(rt, W39)
+    assert {f.key: f.outcome for f in report.files}["hiring/2026-09-23/offers_1.csv"] == "duplicate"
+    reqs_state = state.read_state_at(rt.lake, "requisitions", W39)
+    offers_state = state.read_state_at(rt.lake, "offers", W39)
+    assert reqs_state is not None and sorted(reqs_state["req_id"]) == ["R-1", "R-2", "R-3", "R-4"]
+    assert offers_state is not None and sorted(offers_state["offer_id"]) == ["O-1", "O-2", "O-3"]

@@ -19,19 +19,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from buildout_tracker.ingest import zones
 from buildout_tracker.ingest.feed_week import (
+    DUPLICATE,
     INGESTED,
+    QUARANTINED,
     FeedWeekReport,
+    FileOutcome,
     concat_validated,
     frame_to_parquet,
 )
 from buildout_tracker.lake import Bucket
 from buildout_tracker.timing import phase
-from buildout_tracker.weeks import parse_week, previous, week_dates
+from buildout_tracker.weeks import parse_week, previous, week_dates, week_key
 
 log = logging.getLogger(__name__)
 
@@ -232,29 +236,75 @@ def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateR
 
 
 def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[StateRef, StateRef]:
-    """The latest delivery date of the week with a valid requisitions snapshot replaces the state."""
+    """The week's latest complete ATS snapshot replaces the state; otherwise it is carried.
+
+    A snapshot is one delivery date's requisitions and offers files together. It is complete
+    when it has both kinds and none of its files was refused whole: a refused, empty or
+    header-only offers file must not read as "every offer withdrawn" (hires would fall to 0).
+    A file that repeats earlier bytes (recorded as a duplicate) stands for those bytes.
+    An incomplete snapshot is named in the report's warnings.
+    """
+    chosen: dict[str, pd.DataFrame] | None = None
+    snapshot_day = None
+    if not report.blocked:
+        days = sorted({f.delivery_date for f in report.files if f.kind in HIRING_KINDS})
+        for day in reversed(days):
+            frames, why = _hiring_snapshot(lake, report, day)
+            if frames is not None:
+                chosen, snapshot_day = frames, day
+                break
+            report.stray_warnings.append(
+                f"hiring snapshot of {day} not used: {why}; "
+                "the latest complete snapshot stays in force"
+            )
     refs = []
-    new_req = None if report.blocked else concat_validated(lake, report, "requisitions")
-    new_off = None if report.blocked else concat_validated(lake, report, "offers")
-    snapshot_date = None
-    if new_req is not None and len(new_req):
-        snapshot_date = new_req["_delivery_date"].max()
-    for name, new in (("requisitions", new_req), ("offers", new_off)):
+    for name in HIRING_KINDS:
         base = latest_state_before(lake, name, week)
         current = read_state(lake, base)
-        if snapshot_date is not None:
-            if new is None:
-                frame = _empty_like(current) if current is not None else pd.DataFrame()
-            else:
-                frame = new[new["_delivery_date"] == snapshot_date].reset_index(drop=True)
-            note = f"snapshot of {pd.Timestamp(snapshot_date).date()}"
+        if chosen is not None:
+            frame, note = chosen[name], f"snapshot of {snapshot_day}"
         else:
             frame = current if current is not None else pd.DataFrame()
-            note = "carried: " + (
-                "week blocked" if report.blocked else "no valid snapshot this week"
-            )
+            note = "carried: " + ("week blocked" if report.blocked else "no complete snapshot")
         refs.append(write_state(lake, name, week, frame, base, note))
     return refs[0], refs[1]
+
+
+HIRING_KINDS = ("requisitions", "offers")
+
+
+def _hiring_snapshot(
+    lake: Bucket, report: FeedWeekReport, day: str
+) -> tuple[dict[str, pd.DataFrame] | None, str]:
+    files = [f for f in report.files if f.delivery_date == day and f.kind in HIRING_KINDS]
+    refused = [f for f in files if f.outcome == QUARANTINED]
+    if refused:
+        return None, "; ".join(f"{f.key} refused ({f.rule})" for f in refused)
+    frames: dict[str, pd.DataFrame] = {}
+    for kind in HIRING_KINDS:
+        parts = []
+        for f in (f for f in files if f.kind == kind):
+            key = f.validated_key if f.outcome == INGESTED else _validated_key_of(lake, f)
+            if key is None:
+                return None, f"no validated rows found for {f.key}"
+            parts.append(lake.read_parquet(key).to_pandas())
+        if not parts:
+            return None, f"no {kind} file delivered that day"
+        frames[kind] = pd.concat(parts, ignore_index=True)
+    return frames, ""
+
+
+def _validated_key_of(lake: Bucket, duplicate: FileOutcome) -> str | None:
+    """The validated rows of the file a duplicate repeats (from that file's week ledger)."""
+    if duplicate.outcome != DUPLICATE or not duplicate.duplicate_of:
+        return None
+    day = date.fromisoformat(duplicate.duplicate_of.split("/")[1])
+    feed = duplicate.key.split("/", 1)[0]
+    ledger = lake.get_json_or_none(zones.ledger_week(feed, week_key(day)))
+    for f in (ledger or {}).get("files", []):
+        if f["key"] == duplicate.duplicate_of and f["outcome"] == INGESTED:
+            return f.get("validated_key")
+    return None
 
 
 def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[str, str]:
