@@ -57,10 +57,7 @@ down: ## Stop everything `make up` and `make lake-up` started
 lake-up: install ## Start the local S3 lake (writes .env on first use)
 	@$(PY) -m buildout_tracker.lake_server up
 
-lake-backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
-	@$(BUILDOUT) backfill --weeks $(WEEKS)
-
-down: ## Stop the local S3 lake
+lake-down: ## Stop the local S3 lake
 	@if [ -x $(PY) ]; then $(PY) -m buildout_tracker.lake_server down; fi
 
 lake-status: install ## Is the lake running, where, which buckets
@@ -79,10 +76,7 @@ compose-env: install ## Write .env.compose (random secrets) for the compose stac
 compose-up: install ## Build and start the production stack (CeleryExecutor; UI on http://127.0.0.1:8080)
 	@bash scripts/compose.sh up
 
-compose-backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
-	@$(BUILDOUT) backfill --weeks $(WEEKS)
-
-down: ## Stop the compose stack (scripts/compose.sh down -v also deletes its volumes)
+compose-down: ## Stop the compose stack (scripts/compose.sh down -v also deletes its volumes)
 	@bash scripts/compose.sh down
 
 clean: down ## Remove local state (lake files, Airflow home, logs); keeps .env and .venv

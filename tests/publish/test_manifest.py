@@ -20,7 +20,8 @@ W37, W38 = h.W37, h.W38
 
 def test_manifest_describes_inputs_tables_and_data_quality(rt: pipeline.Runtime) -> None:
     h.deliver(rt.landing, W37)
-    # Every outcome a landing file can have: a duplicate, a quarantined file, an unknown file.
+    # Every outcome a landing file can have: a duplicate, a quarantined file, and a file the
+    # feed does not accept (refused too, by its name).
     rt.landing.put_bytes(
         "procurement/2026-09-10/po_lines_again.csv",
         rt.landing.get_bytes("procurement/2026-09-08/po_lines_2026-09-08.csv"),
@@ -36,13 +37,13 @@ def test_manifest_describes_inputs_tables_and_data_quality(rt: pipeline.Runtime)
     outcomes = {i["key"].rsplit("/", 1)[1]: i["outcome"] for i in m["inputs"]}
     assert outcomes["po_lines_again.csv"] == "duplicate"
     assert outcomes["po_lines_empty.csv"] == "quarantined"
-    assert outcomes["notes.txt"] == "ignored"
+    assert outcomes["notes.txt"] == "quarantined"
     assert outcomes["sites.csv"] == outcomes["offers_2026-09-08.csv"] == "ingested"
     proc = m["data_quality"]["procurement"]
     assert (proc["files_received"], proc["duplicates_skipped"], proc["files_quarantined"]) == (
-        3,
+        4,
         1,
-        1,
+        2,
     )
     assert proc["rows_in"] == len(h.po_rows(W37)) and not proc["blocked"]
     assert result.manifest_uri == rt.lake.uri(manifest_key(W37))
