@@ -172,6 +172,13 @@ def test_every_injected_defect_is_accounted_for(e2e) -> None:  # type: ignore[no
             assert f["outcome"] in ("quarantined", "ingested") and f["rows_in"] == 0, d
         elif kind in ("extra_column", "pii_extra_column"):
             assert f["outcome"] == "ingested" and any(d["column"] in w for w in f["warnings"]), d
+        elif kind == "pii_in_team" and f["outcome"] == "ingested":
+            # Free text may hold anything (feeds.md): kept, the address masked, warned.
+            kept = lake.read_parquet(f["validated_key"]).to_pandas().set_index("_row")
+            assert kept.loc[int(d["row"]), "team"] == "<masked>", d
+            assert any(
+                r["rule"] == "no_personal_data" and r["rows_failed"] for r in f["rule_stats"]
+            ), d
         elif kind == "utf8_bom":
             assert f["outcome"] in ("ingested", "duplicate"), d
         elif d.get("row") and f["outcome"] == "ingested":

@@ -48,7 +48,7 @@ PO_CASES = [
     ({"last_receipt_date": "2026-11-01"}, {"last_receipt_not_before_po_date"}),
     ({"last_receipt_date": "2026-11-30"}, {"last_receipt_not_after_status_date"}),
     ({"status": "lost"}, {"enum:status"}),
-    ({"description": "ask bob.smith@example.com"}, {"no_personal_data"}),
+    ({"description": "ask bob.smith@example.com"}, set()),  # kept, masked: a warning
 ]
 
 
@@ -90,10 +90,21 @@ def test_context_rules_skipped_when_unknown(po_frame):
     )
 
 
-def test_quarantine_masks_stray_email(po_frame):
+def test_stray_email_in_free_text_is_masked_and_warned_not_refused(po_frame):
+    """feeds.md accepts any text in a free-text column: the row is kept (its amounts count),
+    the address is masked before the validated zone, and `no_personal_data` (a warning)
+    counts it."""
     rc = check_rows(PO_LINES, po_frame, CTX)
-    assert "bob.smith" not in rc.quarantined.to_csv()
-    assert "<masked>" in set(rc.quarantined["description"])
+    assert "bob.smith" not in rc.valid.to_csv() and "bob.smith" not in rc.quarantined.to_csv()
+    row = next(i for i, (o, _) in enumerate(PO_CASES, 1) if "bob.smith" in o.get("description", ""))
+    kept = rc.valid.set_index("_row")
+    assert kept.loc[row, "description"] == "<masked>"
+    assert "no_personal_data" in dict(zip(rc.warned["_row"], rc.warned["rules"], strict=True))[row]
+    stats = rc.rule_stats.set_index("rule")
+    assert (
+        stats.loc["no_personal_data", "severity"],
+        stats.loc["no_personal_data", "rows_failed"],
+    ) == ("warning", 1)
 
 
 def ms_row(code, **over):
@@ -247,7 +258,7 @@ REQ_CASES = [
         {"closed_not_before_opened"},
     ),
     ({"req_id": "R8", "status": "filled", "closed_date": "2026-10-02"}, set()),
-    ({"req_id": "R9", "team": "mail x@y.org"}, {"no_personal_data"}),
+    ({"req_id": "R9", "team": "mail x@y.org"}, set()),  # kept, masked: a warning
     ({"req_id": "R10", "role_family": ""}, {"required:role_family"}),
 ]
 OFFER = {
@@ -289,7 +300,7 @@ REF_CASES = {
             ({"site_id": "S2", "planned_mw": "0", "budget_usd": "1"}, {"planned_mw_positive"}),
             ({"site_id": "S3", "budget_usd": "0"}, {"budget_usd_positive"}),
             ({"site_id": "S4", "region": "mars", "budget_usd": "1"}, {"enum:region"}),
-            ({"site_id": "S5", "budget_usd": "1", "site_name": "x@y.com"}, {"no_personal_data"}),
+            ({"site_id": "S5", "budget_usd": "1", "site_name": "x@y.com"}, set()),
             ({"site_id": "S6", "budget_usd": "1"}, {"site_id_unique"}),
             ({"site_id": "S6", "budget_usd": "1"}, {"site_id_unique"}),
         ],

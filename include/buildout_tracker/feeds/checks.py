@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .pii import mask_emails
-from .schema import FileSpec, RuleContext
+from .schema import FileSpec, RuleContext, contains_email
 
 
 @dataclass
@@ -34,7 +34,12 @@ def rule_masks(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> dict[st
     }
 
 
-def check_rows(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> RowCheck:
+def check_rows(
+    spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext, refused: np.ndarray | None = None
+) -> RowCheck:
+    """`refused`: rows already refused (a value failed coercion): quarantined whatever the
+    rules say, checked all the same so that quarantine lists every rule they break, and
+    counted by table rules (a site's report still has its eight milestones)."""
     n = len(frame)
     stats: list[dict[str, object]] = []
     table_failures: list[tuple[str, str, str]] = []
@@ -75,15 +80,18 @@ def check_rows(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> RowChec
                 quarantine |= m
             else:
                 warn |= m
+    if refused is not None:
+        quarantine |= refused
     any_fail = quarantine | warn
     rules_of: dict[int, list[str]] = {}
-    if any_fail.any():
+    if any_fail.any() and row_masks:
         idx = np.flatnonzero(any_fail)
         matrix = np.vstack(row_masks)[:, idx]
         ids = np.array(row_ids, dtype=object)
         rules_of = {int(i): list(ids[matrix[:, j]]) for j, i in enumerate(idx)}
 
     valid = frame if not quarantine.any() else frame.loc[~quarantine]
+    valid = _mask_free_text(spec, valid)
     q = frame.loc[quarantine]
     q = q.drop(
         columns=[
@@ -93,7 +101,7 @@ def check_rows(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> RowChec
     for c in spec.free_text_columns:
         if c in q.columns:
             q[c] = mask_emails(q[c])
-    q.insert(1, "rules", [rules_of[int(i)] for i in np.flatnonzero(quarantine)])
+    q.insert(1, "rules", [rules_of.get(int(i), []) for i in np.flatnonzero(quarantine)])
     w_idx = np.flatnonzero(warn & ~quarantine)
     warned = pd.DataFrame(
         {
@@ -105,6 +113,20 @@ def check_rows(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> RowChec
         stats, columns=["rule", "severity", "level", "rows_checked", "rows_failed"]
     )
     return RowCheck(valid, q.reset_index(drop=True), rule_stats, table_failures, warned, skipped)
+
+
+def _mask_free_text(spec: FileSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """A free-text value is kept (feeds.md accepts any text there) with its e-mail addresses
+    masked, so that they go no further than landing (`no_personal_data` reports them)."""
+    cols = [c for c in spec.free_text_columns if c in frame.columns]
+    hits = {c: contains_email(frame[c]) for c in cols}
+    if not any(h.any() for h in hits.values()):
+        return frame
+    frame = frame.copy()
+    for c, hit in hits.items():
+        if hit.any():
+            frame.loc[hit, c] = mask_emails(frame.loc[hit, c])
+    return frame
 
 
 def _table_message(

@@ -83,6 +83,9 @@ class ParsedFile:
     file_error: FileError | None = None
     warnings: list[str] = field(default_factory=list)
     rows_in: int = 0
+    # The rows refused by coercion, typed like `frame` with the failing values null: their
+    # other values for quarantine and for the rules that still apply to them.
+    failed: pd.DataFrame | None = None
 
 
 def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
@@ -485,12 +488,11 @@ def _build(
         typed[out_name] = arr
     typed["_row"] = pa.array(rows, pa.int64())
     table = pa.table(typed)
+    failed_frame = None
     if failed.any():
+        failed_frame = _to_frame(table.filter(pa.array(failed)))
         table = table.filter(pa.array(~failed))
-    frame = table.to_pandas(
-        types_mapper={pa.int64(): pd.Int64Dtype()}.get, split_blocks=True, self_destruct=True
-    )
-    frame = frame[["_row"] + [c for c in frame.columns if c != "_row"]]
+    frame = _to_frame(table)
     if rejects:
         parts.insert(0, pd.DataFrame(rejects, columns=REJECTED_COLUMNS))
     if parts:
@@ -502,7 +504,14 @@ def _build(
     rejected["raw_value"] = rejected["raw_value"].astype(object)
     for c in ("rule", "column", "message"):
         rejected[c] = rejected[c].astype("str")
-    return ParsedFile(spec, key, frame, rejected, None, warnings, n)
+    return ParsedFile(spec, key, frame, rejected, None, warnings, n, failed_frame)
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(
+        types_mapper={pa.int64(): pd.Int64Dtype()}.get, split_blocks=True, self_destruct=True
+    )
+    return frame[["_row"] + [c for c in frame.columns if c != "_row"]]
 
 
 def _failed(

@@ -3,7 +3,8 @@
 Severities. Every row rule is critical at row level: a line with a bad key, amount, currency,
 date or status would make committed/received spend wrong, so it goes to quarantine (the feed
 is blocked only when the quarantined share passes the threshold). `no_personal_data` is
-critical too: a line whose free text holds an e-mail address is not published. There is
+a warning: a line whose free text holds an e-mail address is kept (the contract accepts any
+text there) with the address masked, and the rule's count says how many. There is
 no table-level rule: a delta may repeat a key (the latest `change_ts` wins downstream), so
 duplicate keys are not errors.
 

@@ -381,7 +381,7 @@ def no_personal_data(cols: tuple[str, ...]) -> Rule:
 
     return Rule(
         "no_personal_data",
-        "critical",
+        "warning",
         "no kept free-text column holds an e-mail address",
         "row",
         cols,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -335,7 +335,14 @@ def _process_file(
         return out, None
 
     with phase("validate"):
-        check = feeds.check_rows(spec, parsed.frame, ctx)
+        frame, refused = parsed.frame, None
+        if parsed.failed is not None and len(parsed.failed):
+            # Rows with a value that failed coercion: refused already; checked with the rest
+            # so that quarantine keeps their values and every other rule they break.
+            frame = pd.concat([parsed.frame, parsed.failed], ignore_index=True)
+            frame = frame.sort_values("_row", kind="stable").reset_index(drop=True)
+            refused = frame["_row"].isin(parsed.failed["_row"]).to_numpy()
+        check = feeds.check_rows(spec, frame, ctx, refused=refused)
 
     with phase("ingest"):
         valid = check.valid.copy()
@@ -413,9 +420,15 @@ def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Da
     """One row per refused source row with every rule it broke (coercion and row rules)."""
     parts = []
     if coercion is not None and len(coercion):
-        c = coercion.groupby("_row", sort=True).agg(
+        cells = coercion.assign(
+            raw=[
+                f"{c}={v!r}" for c, v in zip(coercion["column"], coercion["raw_value"], strict=True)
+            ]
+        )
+        c = cells.groupby("_row", sort=True).agg(
             rules=("rule", lambda s: sorted(set(s))),
             detail=("message", lambda s: "; ".join(s)),
+            raw_values=("raw", lambda s: "; ".join(s)),
         )
         parts.append(c.reset_index())
     if rule_failures is not None and len(rule_failures):
@@ -427,7 +440,7 @@ def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Da
             {"_row": pd.Series([], dtype="Int64"), "rules": pd.Series([], dtype=object)}
         )
     merged = pd.concat(parts, ignore_index=True, sort=False)
-    rules = merged.groupby("_row")["rules"].agg(lambda s: sorted({r for rs in s for r in rs}))
+    rules = merged.groupby("_row")["rules"].agg(lambda s: _every_rule(r for rs in s for r in rs))
     first = merged.drop(columns=["rules"]).groupby("_row").first()
     out = first.join(rules).reset_index()
     for col in out.columns:
@@ -436,6 +449,13 @@ def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Da
                 lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
             )
     return out.sort_values("_row").reset_index(drop=True)
+
+
+def _every_rule(rules: Iterable[str]) -> list[str]:
+    """The rules a row broke; a value that failed coercion is null for the row rules, so its
+    `required:<column>` is a consequence of `type:<column>`, not a second fault."""
+    found = set(rules)
+    return sorted(r for r in found if not (r.startswith("required:") and f"type:{r[9:]}" in found))
 
 
 def _quarantine_whole_file(

@@ -209,11 +209,12 @@ def update_milestones(lake: Bucket, week: str, report: FeedWeekReport) -> StateR
         )
         dropped = new.loc[~complete, "site_id"].unique()
         if len(dropped):
-            log.warning(
-                "milestones %s: incomplete reports not used for sites %s",
-                week,
-                ", ".join(map(str, dropped)),
+            said = (
+                f"reports with refused rows not used (the site keeps its report in force): "
+                f"{', '.join(sorted(map(str, dropped)))}"
             )
+            log.warning("milestones %s: %s", week, said)
+            report.stray_warnings.append(said)
         new = new[complete].copy()
         new["_report_week"] = week
         candidates.append(new)
