@@ -91,8 +91,10 @@ def _state(lake: Bucket, name: str, week: str) -> pd.DataFrame:
 
 
 def feed_statuses(lake: Bucket, week: str) -> dict[str, FeedWeekStatus]:
+    """Each feed's week, reference included (its delivery row in data_quality_weekly; the
+    scorecard greys areas only on the feeds of `model.AREA_FEEDS`)."""
     out = {}
-    for feed in STATUS_FEEDS:
+    for feed in (*STATUS_FEEDS, "reference"):
         report = read_report(lake, feed, week)
         if report is None:
             out[feed] = FeedWeekStatus(

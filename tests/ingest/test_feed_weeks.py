@@ -174,6 +174,13 @@ def test_rows_in_equal_rows_validated_plus_quarantined(rt: pipeline.Runtime) -> 
     }
     assert any("po_date" in rule for rule in rules[40])
     assert any("currency" in rule for rule in rules[41])
+    # data_quality_weekly's rule rows come from rule_stats: the parse rules are there too,
+    # checked on every row read, and a mistyped value is not also counted as missing.
+    stats = {r["rule"]: r for r in f.rule_stats}
+    assert (stats["type:po_date"]["rows_checked"], stats["type:po_date"]["rows_failed"]) == (41, 1)
+    assert stats["required:po_date"]["rows_failed"] == 0
+    assert stats["currency_has_rate"]["rows_failed"] == 1
+    assert quarantined.loc[quarantined["_row"] == 40, "po_number"].notna().all()
 
 
 def test_reference_file_failing_validation_keeps_previous_version(rt: pipeline.Runtime) -> None:

@@ -221,7 +221,7 @@ def check_manifest(lake: Bucket, landing: Bucket, week: str) -> dict[str, Any]:
         assert types == [str(f.type) for f in SCHEMAS[name]], name
         assert len(t["row_content_sha256"]) == 64
 
-    assert sorted(m["data_quality"]) == sorted(STATUS_FEEDS)
+    assert sorted(m["data_quality"]) == sorted((*STATUS_FEEDS, "reference"))
     for feed, dq in m["data_quality"].items():
         report = read_report(lake, feed, week)
         assert report is not None

@@ -46,6 +46,17 @@ def test_manifest_describes_inputs_tables_and_data_quality(rt: pipeline.Runtime)
         2,
     )
     assert proc["rows_in"] == len(h.po_rows(W37)) and not proc["blocked"]
+    ref = m["data_quality"]["reference"]  # reference has its delivery row too
+    assert (ref["files_received"], ref["rows_quarantined"]) == (4, 0) and ref["rows_in"] > 0
+    dq = pq.read_table(io.BytesIO(rt.lake.get_bytes(table_key("data_quality_weekly", W37))))
+    delivery = dq.to_pandas().query("rule == 'delivery'")
+    assert sorted(delivery["feed"]) == [
+        "fx_rates",
+        "hiring",
+        "milestones",
+        "procurement",
+        "reference",
+    ]
     assert result.manifest_uri == rt.lake.uri(manifest_key(W37))
     assert {n: m["tables"][n]["rows"] for n in TABLE_NAMES} == result.rows
 

@@ -8,6 +8,7 @@ checked on every row that parsed, before quarantine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,12 +36,17 @@ def rule_masks(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> dict[st
 
 
 def check_rows(
-    spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext, refused: np.ndarray | None = None
+    spec: FileSpec,
+    frame: pd.DataFrame,
+    ctx: RuleContext,
+    refused: Mapping[str, np.ndarray] | None = None,
 ) -> RowCheck:
-    """`refused`: rows already refused (a value failed coercion): quarantined whatever the
-    rules say, checked all the same so that quarantine lists every rule they break, and
-    counted by table rules (a site's report still has its eight milestones)."""
+    """`refused`: per column, the rows whose value in it failed coercion (null in `frame`).
+    Those rows are quarantined whatever the rules say, checked all the same so that quarantine
+    lists every rule they break, and counted by table rules (a site's report still has its
+    eight milestones); `required:<column>` does not count them again."""
     n = len(frame)
+    refused = dict(refused or {})
     stats: list[dict[str, object]] = []
     table_failures: list[tuple[str, str, str]] = []
     skipped: list[str] = []
@@ -53,6 +59,8 @@ def check_rows(
             skipped.append(rule.id)
             continue
         m = np.asarray(rule.mask(frame, ctx), dtype=bool)
+        if rule.id.startswith("required:") and rule.id[9:] in refused:
+            m = m & ~refused[rule.id[9:]]
         failed = int(m.sum())
         stats.append(
             {
@@ -80,8 +88,8 @@ def check_rows(
                 quarantine |= m
             else:
                 warn |= m
-    if refused is not None:
-        quarantine |= refused
+    for cells in refused.values():
+        quarantine |= cells
     any_fail = quarantine | warn
     rules_of: dict[int, list[str]] = {}
     if any_fail.any() and row_masks:

@@ -335,13 +335,15 @@ def _process_file(
         return out, None
 
     with phase("validate"):
-        frame, refused = parsed.frame, None
+        frame, refused = parsed.frame, {}
         if parsed.failed is not None and len(parsed.failed):
             # Rows with a value that failed coercion: refused already; checked with the rest
             # so that quarantine keeps their values and every other rule they break.
             frame = pd.concat([parsed.frame, parsed.failed], ignore_index=True)
             frame = frame.sort_values("_row", kind="stable").reset_index(drop=True)
-            refused = frame["_row"].isin(parsed.failed["_row"]).to_numpy()
+            cells = parsed.rejected.dropna(subset=["column"])
+            for column, rows in cells.groupby("column")["_row"]:
+                refused[str(column)] = frame["_row"].isin(rows).to_numpy()
         check = feeds.check_rows(spec, frame, ctx, refused=refused)
 
     with phase("ingest"):
@@ -362,7 +364,7 @@ def _process_file(
     out.rows_in = int(parsed.rows_in)
     out.rows_valid = len(valid)
     out.rows_quarantined = len(rejected)
-    out.rule_stats = _records(check.rule_stats)
+    out.rule_stats = _records(_with_parse_rules(check.rule_stats, parsed.rejected, parsed.rows_in))
     out.table_failures = [
         {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
     ]
@@ -449,6 +451,26 @@ def _rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Da
                 lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
             )
     return out.sort_values("_row").reset_index(drop=True)
+
+
+def _with_parse_rules(stats: pd.DataFrame, refused: pd.DataFrame, rows_in: int) -> pd.DataFrame:
+    """Rule results including the rules applied while parsing (`type:<column>`, a required
+    value left empty, `structure:field_count`, `format:json_line`), checked on every row read.
+    A parse rule and a row rule of the same id (`required:<column>`) count their rows once."""
+    if refused is None or not len(refused):
+        return stats
+    failed = refused.groupby("rule")["_row"].nunique()
+    rows = []
+    for rule, n in failed.items():
+        same = stats["rule"] == rule
+        if same.any():
+            stats = stats.copy()
+            stats.loc[same, "rows_failed"] = stats.loc[same, "rows_failed"].astype(int) + int(n)
+            stats.loc[same, "rows_checked"] = rows_in
+            continue
+        rows.append({"rule": rule, "severity": "critical", "level": "row",
+                     "rows_checked": rows_in, "rows_failed": int(n)})  # fmt: skip
+    return pd.concat([pd.DataFrame(rows), stats], ignore_index=True) if rows else stats
 
 
 def _every_rule(rules: Iterable[str]) -> list[str]:
