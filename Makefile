@@ -15,7 +15,7 @@ BUILDOUT := $(PY) -m buildout_tracker.cli
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate supersede bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ lake-status: install ## Is the lake running, where, which buckets
 generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SEED=7 DEFECTS=0
 	@$(PY) -m buildout_tracker.lake_server up >/dev/null
 	@$(BUILDOUT) generate --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
+
+supersede: install ## Declare a landing FILE=<feed>/<date>/<name> replaced by a correction (REASON="...")
+	@$(BUILDOUT) supersede --file "$(FILE)" --reason "$(REASON)"
 
 bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
 	@$(BUILDOUT) bench

@@ -186,6 +186,32 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_supersede(args: argparse.Namespace) -> int:
+    """Declare a delivered file replaced by its correction, then say how to re-run its week."""
+    from datetime import date
+
+    from buildout_tracker.ingest.feed_week import supersede_file
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.settings import lake_bucket, landing_bucket
+    from buildout_tracker.weeks import week_key
+
+    _local_env()
+    parts = args.file.split("/")
+    try:
+        feed, day = parts[0], date.fromisoformat(parts[1])
+    except (IndexError, ValueError):
+        print(f"not a landing key <feed>/<YYYY-MM-DD>/<file>: {args.file!r}")
+        return 2
+    if not Bucket(landing_bucket()).exists(args.file):
+        print(f"no such file in s3://{landing_bucket()}: {args.file}")
+        return 2
+    week = week_key(day)
+    supersede_file(Bucket(lake_bucket()), feed, week, args.file, args.reason)
+    print(f"{args.file} superseded ({args.reason}); its rows and failures no longer count.")
+    print(f"re-run its week: make run-week WEEK={week} (or clear the week's run in Airflow)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from buildout_tracker import bench
 
@@ -230,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--weeks", required=True, help="2026-W37:2026-W48 (one run per week)")
     f.add_argument("--dag", action="append", default=[], help="one DAG id (repeatable)")
     f.set_defaults(func=cmd_backfill)
+    sp = sub.add_parser("supersede", help="declare a delivered file replaced by a correction")
+    sp.add_argument("--file", required=True, help="its landing key, <feed>/<date>/<name>")
+    sp.add_argument("--reason", required=True, help="why, e.g. 'corrected by po_lines_2.csv'")
+    sp.set_defaults(func=cmd_supersede)
     b = sub.add_parser("bench", help="benchmarks")
     b.add_argument("what", nargs="?", default="all")
     b.set_defaults(func=cmd_bench)

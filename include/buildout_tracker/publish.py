@@ -30,7 +30,7 @@ from buildout_tracker import settings
 from buildout_tracker.ingest import state
 from buildout_tracker.ingest.feed_week import read_report
 from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
-from buildout_tracker.model import FeedWeekStatus, WeekInputs
+from buildout_tracker.model import TABLE_FEEDS, FeedWeekStatus, WeekInputs
 from buildout_tracker.timing import phase
 from buildout_tracker.weeks import previous, status_date
 
@@ -153,7 +153,9 @@ def read_published(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
     if manifest is None:
         return {}
     return {
-        name: lake.read_parquet(t["files"][0]).to_pandas() for name, t in manifest["tables"].items()
+        name: lake.read_parquet(t["files"][0]).to_pandas()
+        for name, t in manifest["tables"].items()
+        if t.get("files")  # a table withheld in a week never published holds no file
     }
 
 
@@ -244,9 +246,12 @@ def _publish_objects(
     tables: dict[str, pa.Table],
     fail_after: int | None,
 ) -> PublishResult:
+    withheld = withheld_tables(inputs)
     staged: dict[str, tuple[str, bytes]] = {}
     staging = f"curated/_staging/week={week}/{_safe(run_id)}/"
     for name, table in tables.items():
+        if name in withheld:
+            continue
         data = parquet_bytes(table)
         key = f"{staging}{name}.parquet"
         lake.put_bytes(key, data, "application/vnd.apache.parquet")
@@ -266,7 +271,9 @@ def _publish_objects(
         published[name] = dest
     lake.delete_prefix(f"curated/_staging/week={week}/")  # this run's and interrupted runs'
 
-    manifest = {
+    previous = lake.get_json_or_none(manifest_key(week)) or {}
+    before = previous.get("tables", {})
+    manifest: dict[str, Any] = {
         "week": week,
         "status_date": status_date(week).isoformat(),
         "run_id": run_id,
@@ -285,17 +292,39 @@ def _publish_objects(
                 ],
             }
             for name in tables
+            if name not in withheld
         },
         "data_quality": {feed: vars(s) for feed, s in inputs.feed_status.items()},
     }
+    for name, reason in withheld.items():
+        # Not published by this run; a partition an earlier run published for the week stays
+        # (the last good publication), and the manifest still describes it.
+        old = before.get(name, {}) if lake.exists(table_key(name, week)) else {}
+        entry: dict[str, Any] = {"files": [], "uris": [], "rows": 0}
+        if old.get("files"):
+            entry = {k: v for k, v in old.items() if k not in ("withheld", "kept_from_run")}
+            entry["kept_from_run"] = old.get("kept_from_run") or previous.get("run_id")
+        manifest["tables"][name] = {**entry, "withheld": reason}
+    manifest["tables"] = {n: manifest["tables"][n] for n in tables}
     lake.put_bytes(manifest_key(week), json_bytes(manifest), "application/json")
     return PublishResult(
         week=week,
         manifest_uri=lake.uri(manifest_key(week)),
         tables={n: lake.uri(k) for n, k in published.items()},
-        rows={n: t.num_rows for n, t in tables.items()},
+        rows={n: tables[n].num_rows for n in published},
         scorecard=tables["program_scorecard"].to_pandas(),
     )
+
+
+def withheld_tables(inputs: WeekInputs) -> dict[str, str]:
+    """Tables not published for the week, with why: a feed they are built on is blocked."""
+    out = {}
+    for name, feeds in TABLE_FEEDS.items():
+        blocked = [inputs.feed_status[f] for f in feeds if f in inputs.feed_status]
+        reasons = [st.reason or f"{st.feed} blocked" for st in blocked if st.blocked]
+        if reasons:
+            out[name] = "; ".join(reasons)
+    return out
 
 
 def _inputs_of(lake: Bucket, week: str) -> list[dict[str, Any]]:

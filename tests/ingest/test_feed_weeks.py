@@ -357,3 +357,39 @@ def test_a_wrongly_typed_milestone_value_refuses_the_row_not_the_week(
         and ms["stale"].all()
         and set(ms["status_date"].astype(str)) == {"2026-09-11"}
     )
+
+
+def test_a_superseded_file_no_longer_blocks_its_week(
+    rt: pipeline.Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The owner delivers a corrected file; an operator declares the bad one superseded
+    (`make supersede FILE=... REASON=...`); the re-run counts only the correction."""
+    from buildout_tracker import cli
+
+    seed_reference(rt.landing)
+    rows = [b.po_line(i) for i in range(1, 11)]
+    bad = [dict(r) for r in rows]
+    bad[0]["currency"] = bad[1]["currency"] = "usd"  # 2 of 10 rows refused: blocked
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_1.csv", b.po_lines_csv(bad))
+    report = run_procurement(rt, W37)
+    assert report.blocked and "po_lines_1.csv" in (report.block_reason or "")
+
+    rt.landing.put_bytes("procurement/2026-09-10/po_lines_1_fixed.csv", b.po_lines_csv(rows))
+    assert run_procurement(rt, W37).blocked, "a correction alone does not lift the block"
+
+    assert cli.main(["supersede", "--file", "procurement/2026-09-08/po_lines_1.csv",
+                     "--reason", "corrected by po_lines_1_fixed.csv"]) == 0  # fmt: skip
+    assert "make run-week WEEK=2026-W37" in capsys.readouterr().out
+    report = run_procurement(rt, W37)
+    assert not report.blocked
+    by = {f.key.rsplit("/", 1)[1]: f for f in report.files}
+    assert (
+        by["po_lines_1.csv"].outcome == "superseded"
+        and "po_lines_1_fixed" in by["po_lines_1.csv"].reason
+    )
+    assert by["po_lines_1.csv"].quarantine_key, "what it left in quarantine stays"
+    assert report.summary()["rows_in"] == 10 and report.summary()["rows_quarantined"] == 0
+    assert len(po_state(rt, W37)) == 10
+    assert (
+        cli.main(["supersede", "--file", "procurement/2026-09-08/nope.csv", "--reason", "x"]) == 2
+    )

@@ -1,5 +1,7 @@
 """A blocked or silent feed publishes the week with the areas that depend on it grey,
-whatever their numbers, and the blocked rows stay out of the numbers."""
+whatever their numbers. A blocked feed's tables are not published for the week (feeds.md:
+"nothing built on it is published for that week"): the manifest names them withheld and why;
+a silent feed's tables are published from the state carried forward."""
 
 from __future__ import annotations
 
@@ -50,9 +52,22 @@ def test_procurement_blocked_greys_every_area_and_keeps_its_rows_out(
         assert r["rag_reasons"][0].startswith("procurement blocked"), (area, r["rag_reasons"])
         assert "po_lines_2026-09-15.csv" in r["rag_reasons"][0]
     w37 = read_published(rt.lake, W37)["procurement_weekly"]
-    w38 = read_published(rt.lake, W38)["procurement_weekly"]
-    assert w38["committed_usd"].sum() == w37["committed_usd"].sum(), "blocked rows leaked"
-    dq = read_published(rt.lake, W38)["data_quality_weekly"]
+    published = read_published(rt.lake, W38)
+    assert set(published) == {
+        "milestone_status_weekly",
+        "hiring_weekly",
+        "program_scorecard",
+        "data_quality_weekly",
+    }
+    assert not rt.lake.list("curated/procurement_weekly/week=2026-W38/")
+    assert not rt.lake.list("curated/site_progress_weekly/week=2026-W38/")
+    manifest = rt.lake.get_json("curated/_manifests/week=2026-W38.json")
+    for name in ("procurement_weekly", "site_progress_weekly"):
+        entry = manifest["tables"][name]
+        assert entry["files"] == [] and entry["withheld"].startswith("procurement blocked"), entry
+    # The scorecard's measures come from the state carried from W37: the blocked rows stay out.
+    assert card["program"]["committed_usd"] == w37["committed_usd"].sum(), "blocked rows leaked"
+    dq = published["data_quality_weekly"]
     delivery = dq[(dq["feed"] == "procurement") & (dq["rule"] == "delivery")].iloc[0]
     assert bool(delivery["blocked"]) and not bool(delivery["success"])
     assert delivery["blocked_reason"].startswith("procurement blocked")
@@ -96,5 +111,30 @@ def test_milestones_blocked_greys_only_data_centers_and_program(rt: pipeline.Run
         assert card[area]["rag_reasons"] == scorecard(rt, W37)[area]["rag_reasons"]
     hiring = pipeline.ingest_hiring(rt, W38)
     assert {f.outcome for f in hiring.files} == {"duplicate"} and hiring.delivered
-    sites = read_published(rt.lake, W38)["site_progress_weekly"]
-    assert isinstance(sites, pd.DataFrame) and len(sites) == 2
+    published = read_published(rt.lake, W38)
+    assert "site_progress_weekly" not in published and "milestone_status_weekly" not in published
+    assert len(published["procurement_weekly"]) and len(published["hiring_weekly"])
+
+
+def test_a_week_published_then_blocked_on_rerun_keeps_its_last_good_tables(
+    rt: pipeline.Runtime,
+) -> None:
+    """A late bad file blocks a week that was already published: its procurement tables are
+    not replaced (the last good publication stays as it was, and the manifest still lists
+    it, saying which run made it); the scorecard is republished grey."""
+    h.deliver(rt.landing, W37)
+    h.ingest_and_publish(rt, W37, run_id="run-good")
+    good = rt.lake.get_bytes("curated/procurement_weekly/week=2026-W37/part-00000.parquet")
+    rows = [{**r, "po_number": "4.5E+09"} for r in h.po_rows(W37)[:5]]
+    rt.landing.put_bytes("procurement/2026-09-12/po_lines_late.csv", b.po_lines_csv(rows))
+    h.ingest_and_publish(rt, W37, run_id="run-late")
+    assert rt.lake.get_bytes("curated/procurement_weekly/week=2026-W37/part-00000.parquet") == good
+    entry = rt.lake.get_json("curated/_manifests/week=2026-W37.json")["tables"][
+        "procurement_weekly"
+    ]
+    assert (
+        entry["kept_from_run"] == "run-good"
+        and entry["files"]
+        and "po_lines_late.csv" in entry["withheld"]
+    )
+    assert read_published(rt.lake, W37)["program_scorecard"]["rag"].eq("grey").all()

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PERSONAL_DATA_FEEDS = frozenset({"hiring", "milestones"})
 
 INGESTED, DUPLICATE, QUARANTINED, IGNORED = "ingested", "duplicate", "quarantined", "ignored"
+SUPERSEDED = "superseded"  # replaced by a correction, on an operator's word (supersede_file)
 
 
 @dataclass
@@ -179,6 +180,16 @@ class ContentIndex:
         return min(same_feed, key=lambda d: (d["delivery_date"], d["key"]))
 
 
+def supersede_file(lake: Bucket, feed: str, week: str, key: str, reason: str) -> dict[str, Any]:
+    """Declare a delivered file replaced by a correction (feeds.md: "a correction arrives as a
+    new file"): from the next run of its week on, its rows and failures no longer count, so a
+    week it blocked can publish. Its bytes, quarantine and validation results stay."""
+    entry = lake.get_json_or_none(zones.superseded(feed, week)) or {"feed": feed, "week": week}
+    entry.setdefault("files", {})[key] = {"reason": reason}
+    lake.put_json(zones.superseded(feed, week), entry)
+    return entry
+
+
 def _layout_refusal(feed: str, delivery: Delivery, spec: Any) -> tuple[str, str] | None:
     """(rule, reason) when a file under a feed's delivery folder is not one it accepts."""
     from buildout_tracker import feeds
@@ -221,6 +232,7 @@ def ingest_feed_week(
 
     previous = lake.get_json_or_none(zones.ledger_week(feed, week))
     done = {f["key"]: FileOutcome(**f) for f in (previous or {}).get("files", [])}
+    replaced = (lake.get_json_or_none(zones.superseded(feed, week)) or {}).get("files", {})
     index = ContentIndex(lake)
     shared: dict[str, Any] = {}
     outcomes: list[FileOutcome] = []
@@ -260,6 +272,18 @@ def ingest_feed_week(
                 processed.append(delivery.key)  # news: its owner hears of it once
             continue
         assert spec is not None
+        if delivery.key in replaced:
+            # Its rows and its failures no longer count; what it left in the lake stays.
+            base.outcome, base.rule = SUPERSEDED, "superseded"
+            base.reason = f"superseded: {replaced[delivery.key]['reason']}"
+            earlier = done.get(delivery.key)
+            if earlier is not None:
+                base.validated_key, base.quarantine_key = (
+                    earlier.validated_key,
+                    earlier.quarantine_key,
+                )
+            outcomes.append(base)
+            continue
         # Empty files are each refused on their own; bytes count once within their feed.
         owner = index.owner(sha, delivery, week) if data.strip() else {"key": delivery.key}
         if owner["key"] != delivery.key:

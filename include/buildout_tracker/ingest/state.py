@@ -28,6 +28,7 @@ from buildout_tracker.ingest.feed_week import (
     DUPLICATE,
     INGESTED,
     QUARANTINED,
+    SUPERSEDED,
     FeedWeekReport,
     FileOutcome,
     concat_validated,
@@ -248,7 +249,13 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
     chosen: dict[str, pd.DataFrame] | None = None
     snapshot_day = None
     if not report.blocked:
-        days = sorted({f.delivery_date for f in report.files if f.kind in HIRING_KINDS})
+        days = sorted(
+            {
+                f.delivery_date
+                for f in report.files
+                if f.kind in HIRING_KINDS and f.outcome != SUPERSEDED
+            }
+        )
         for day in reversed(days):
             frames, why = _hiring_snapshot(lake, report, day)
             if frames is not None:
@@ -277,7 +284,11 @@ HIRING_KINDS = ("requisitions", "offers")
 def _hiring_snapshot(
     lake: Bucket, report: FeedWeekReport, day: str
 ) -> tuple[dict[str, pd.DataFrame] | None, str]:
-    files = [f for f in report.files if f.delivery_date == day and f.kind in HIRING_KINDS]
+    files = [
+        f
+        for f in report.files
+        if f.delivery_date == day and f.kind in HIRING_KINDS and f.outcome != SUPERSEDED
+    ]
     refused = [f for f in files if f.outcome == QUARANTINED]
     if refused:
         return None, "; ".join(f"{f.key} refused ({f.rule})" for f in refused)

@@ -24,6 +24,11 @@ def ledger_week(feed: str, week: str) -> str:
     return f"ledger/feed={feed}/week={week}.json"
 
 
+def superseded(feed: str, week: str) -> str:
+    """Files of a feed-week an operator declared replaced by a correction (`buildout supersede`)."""
+    return f"ledger/superseded/feed={feed}/week={week}.json"
+
+
 def ledger_content(sha256: str) -> str:
     return f"ledger/sha256/{sha256[:2]}/{sha256}.json"
 
