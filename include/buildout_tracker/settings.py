@@ -70,6 +70,12 @@ def quarantine_threshold(feed: str) -> float:
     return float(raw) if raw else DEFAULT_QUARANTINE_THRESHOLD
 
 
+def late_lookback_weeks() -> int:
+    """How many earlier, already-run weeks each feed-week run scans for files that landed
+    after their own week ran (BUILDOUT_LATE_LOOKBACK_WEEKS, default 8)."""
+    return int(_env("BUILDOUT_LATE_LOOKBACK_WEEKS", "8") or 8)
+
+
 def task_retries() -> int:
     """Retries of every task that touches S3 (BUILDOUT_TASK_RETRIES, default 3)."""
     return int(_env("BUILDOUT_TASK_RETRIES", "3") or 3)

@@ -393,3 +393,27 @@ def test_a_superseded_file_no_longer_blocks_its_week(
     assert (
         cli.main(["supersede", "--file", "procurement/2026-09-08/nope.csv", "--reason", "x"]) == 2
     )
+
+
+def test_a_file_landing_after_its_week_ran_is_taken_by_the_next_run(rt: pipeline.Runtime) -> None:
+    """feeds.md: a late file is picked up "when W is run again ..., and by the next week's run
+    where the feed's rules carry state forward". Either way it counts once."""
+    seed_reference(rt.landing)
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_a.csv", b.po_lines_csv([b.po_line(1)]))
+    run_procurement(rt, W37)
+    rt.landing.put_bytes("procurement/2026-09-11/po_lines_late.csv", b.po_lines_csv([b.po_line(2)]))
+    rt.landing.put_bytes("procurement/2026-09-15/po_lines_b.csv", b.po_lines_csv([b.po_line(3)]))
+    report = run_procurement(rt, W38)
+    assert {f.key: f.outcome for f in report.files} == {
+        "procurement/2026-09-11/po_lines_late.csv": "ingested",
+        "procurement/2026-09-15/po_lines_b.csv": "ingested",
+    }
+    assert len(po_state(rt, W38)) == 3
+    assert len(po_state(rt, W37)) == 1
+
+    again = run_procurement(rt, W37)  # W37 re-run: the late file is W38's now, not twice
+    outcome = {f.key: f for f in again.files}["procurement/2026-09-11/po_lines_late.csv"]
+    assert outcome.outcome == "taken_late" and "2026-W38" in (outcome.reason or "")
+    assert len(po_state(rt, W37)) == 1
+    assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
+    assert run_procurement(rt, W38).summary() == report.summary()

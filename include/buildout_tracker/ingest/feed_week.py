@@ -18,9 +18,10 @@ import pandas as pd
 
 from buildout_tracker import settings
 from buildout_tracker.ingest import zones
-from buildout_tracker.ingest.landing import Delivery, deliveries
+from buildout_tracker.ingest.landing import Delivery, deliveries, late_deliveries
 from buildout_tracker.lake import Bucket
 from buildout_tracker.timing import phase
+from buildout_tracker.weeks import week_key
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ PERSONAL_DATA_FEEDS = frozenset({"hiring", "milestones"})
 
 INGESTED, DUPLICATE, QUARANTINED, IGNORED = "ingested", "duplicate", "quarantined", "ignored"
 SUPERSEDED = "superseded"  # replaced by a correction, on an operator's word (supersede_file)
+TAKEN_LATE = "taken_late"  # landed after its week ran; a later week's run ingested it
 
 
 @dataclass
@@ -240,6 +242,22 @@ def ingest_feed_week(
     processed: list[str] = []
 
     found = deliveries(landing, feed, week)
+    late = [
+        d
+        for d in late_deliveries(landing, lake, feed, week, settings.late_lookback_weeks())
+        if d.key not in done
+    ]
+    # Late files an earlier run of this week took stay this week's (a re-run is a no-op).
+    in_week = {d.key for d in found}
+    taken = [
+        Delivery(feed, f.key, date.fromisoformat(f.delivery_date), f.size)
+        for f in done.values()
+        if f.key not in in_week and week_key(date.fromisoformat(f.delivery_date)) != week
+    ]
+    for d in late:
+        log.warning("%s %s: %s landed after its week ran: taken by this run", feed, week, d.key)
+        lake.put_json(zones.late_pickup(feed, d.key), {"key": d.key, "taken_in": week})
+    found = [*taken, *late, *found]
     order = {kind: i for i, kind in enumerate(zones.FEED_FILES[feed])}
 
     def kind_of(d: Delivery) -> str | None:
@@ -272,6 +290,15 @@ def ingest_feed_week(
                 processed.append(delivery.key)  # news: its owner hears of it once
             continue
         assert spec is not None
+        if previous is not None and delivery.key not in done and delivery not in late:
+            # A re-run of a week: a file that landed after its first run may have been taken
+            # by a later week's run meanwhile (never counted twice).
+            taken = lake.get_json_or_none(zones.late_pickup(feed, delivery.key))
+            if taken is not None and taken["taken_in"] != week:
+                base.outcome = TAKEN_LATE
+                base.reason = f"landed after {week} ran; ingested by {taken['taken_in']}'s run"
+                outcomes.append(base)
+                continue
         if delivery.key in replaced:
             # Its rows and its failures no longer count; what it left in the lake stays.
             base.outcome, base.rule = SUPERSEDED, "superseded"

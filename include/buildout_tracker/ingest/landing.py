@@ -35,3 +35,25 @@ def deliveries(landing: Bucket, feed: str, week: str) -> list[Delivery]:
                 continue
             found.append(Delivery(feed, obj.key, day, obj.size))
     return sorted(found, key=lambda d: (d.delivery_date, d.key))
+
+
+def late_deliveries(
+    landing: Bucket, lake: Bucket, feed: str, week: str, lookback: int
+) -> list[Delivery]:
+    """Files of the `lookback` weeks before `week` that landed after their own week ran: the
+    week has a ledger and neither it nor a later week's ledger knows the file (feeds.md: a
+    late file is picked up "by the next week's run where the feed's rules carry state
+    forward"). A week never run keeps its files for its own run (a backfill)."""
+    from buildout_tracker.ingest import zones
+    from buildout_tracker.weeks import shift
+
+    known: set[str] = set()
+    ran: list[str] = []
+    for k in range(lookback, 0, -1):
+        earlier = shift(week, -k)
+        ledger = lake.get_json_or_none(zones.ledger_week(feed, earlier))
+        if ledger is not None:
+            ran.append(earlier)
+            known.update(f["key"] for f in ledger.get("files", []))
+    late = [d for w in ran for d in deliveries(landing, feed, w) if d.key not in known]
+    return sorted(late, key=lambda d: (d.delivery_date, d.key))

@@ -256,6 +256,10 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
                 if f.kind in HIRING_KINDS and f.outcome != SUPERSEDED
             }
         )
+        in_force = read_state(lake, latest_state_before(lake, "requisitions", week))
+        if in_force is not None and len(in_force) and "_delivery_date" in in_force.columns:
+            newest = pd.Timestamp(in_force["_delivery_date"].max()).date().isoformat()
+            days = [d for d in days if d > newest]  # a late, older snapshot changes nothing
         for day in reversed(days):
             frames, why = _hiring_snapshot(lake, report, day)
             if frames is not None:

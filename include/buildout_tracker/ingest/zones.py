@@ -29,6 +29,13 @@ def superseded(feed: str, week: str) -> str:
     return f"ledger/superseded/feed={feed}/week={week}.json"
 
 
+def late_pickup(feed: str, key: str) -> str:
+    """Marks a file a later week's run took (it landed after its own week had run)."""
+    import hashlib
+
+    return f"ledger/late/feed={feed}/{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
 def ledger_content(sha256: str) -> str:
     return f"ledger/sha256/{sha256[:2]}/{sha256}.json"
 
