@@ -231,13 +231,26 @@ def _quiet_logs() -> None:
         )
 
 
+def _weeks_arg(spec: str) -> str:
+    """An ISO week or range, checked before anything runs (a clear message, no traceback)."""
+    from buildout_tracker.weeks import parse_range
+
+    try:
+        if not parse_range(spec):
+            raise ValueError("the range is empty (first week after last?)")
+    except ValueError as exc:
+        msg = f"{spec!r}: {exc} (write 2026-W48 or 2026-W37:2026-W48)"
+        raise argparse.ArgumentTypeError(msg) from None
+    return spec
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="buildout", description="Buildout Tracker commands.")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write synthetic deliveries into the landing bucket")
     r = sub.add_parser("run", help="lake, default history, the weekly cycle over it, a summary")
     for p in (g, r):
-        p.add_argument("--weeks", default=DEFAULT_WEEKS)
+        p.add_argument("--weeks", default=DEFAULT_WEEKS, type=_weeks_arg)
         p.add_argument("--scale", default="small", choices=["small", "medium", "large"])
         p.add_argument("--seed", type=int, default=7)
         p.add_argument("--defects", type=float, default=0.0)
@@ -247,13 +260,18 @@ def main(argv: list[str] | None = None) -> int:
         "run-week", help="run one week's DAGs with dag.test() against the landing bucket"
     )
     w.add_argument(
-        "--week", required=True, help="2026-W48, or a range 2026-W46:2026-W48 run in order"
+        "--week",
+        required=True,
+        type=_weeks_arg,
+        help="2026-W48, or a range 2026-W46:2026-W48 run in order",
     )
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)
     f = sub.add_parser("backfill", help="backfill the ingest DAGs of the running local Airflow")
-    f.add_argument("--weeks", required=True, help="2026-W37:2026-W48 (one run per week)")
+    f.add_argument(
+        "--weeks", required=True, type=_weeks_arg, help="2026-W37:2026-W48 (one run per week)"
+    )
     f.add_argument("--dag", action="append", default=[], help="one DAG id (repeatable)")
     f.set_defaults(func=cmd_backfill)
     sp = sub.add_parser("supersede", help="declare a delivered file replaced by a correction")
