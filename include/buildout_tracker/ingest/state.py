@@ -350,8 +350,12 @@ def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[st
         else:
             if files:
                 bad = files[-1]
+                broken = [bad.rule] if bad.rule else []
+                broken += [t["rule"] for t in bad.table_failures if t["severity"] == "critical"]
+                broken += [f"{r} ({n} rows)" for r, n in sorted(bad.top_rules.items())]
                 said[name] = (
-                    f"{bad.key} failed validation ({bad.rule or 'rows quarantined'}): previous version kept in force"
+                    f"{bad.key} failed validation ({', '.join(broken) or 'see its report'}): "
+                    "previous version kept in force"
                 )
                 log.warning("reference %s: %s", week, said[name])
             if current is not None:
