@@ -192,7 +192,9 @@ def test_reference_file_failing_validation_keeps_previous_version(rt: pipeline.R
     sites = state.read_state_at(rt.lake, "reference_sites", W38)
     assert sites is not None and sorted(sites["site_id"]) == ["DC-SG-01", "DC-SG-02"]
     assert any("previous version kept" in w for w in report.stray_warnings)
-    assert any("planned_mw_positive (3 rows)" in w for w in report.stray_warnings), report.stray_warnings
+    assert any("planned_mw_positive (3 rows)" in w for w in report.stray_warnings), (
+        report.stray_warnings
+    )
 
 
 def test_milestones_carry_forward_and_mark_stale(rt: pipeline.Runtime) -> None:

@@ -5,8 +5,6 @@ a silent feed's tables are published from the state carried forward."""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from buildout_tracker import pipeline
 from buildout_tracker.publish import read_published
 from tests.ingest import builders as b
