@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import time
+from datetime import date
 from typing import Any
 
 from buildout_tracker.settings import PROJECT_ROOT, var_dir
@@ -160,11 +161,105 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
         server.stop()
 
 
+def same_delivery(
+    landing: Any, lake: Any, source_week: str, weeks: tuple[str, ...], repeats: int = 2
+) -> dict[str, Any]:
+    """The cost of one weekly cycle with the same delivery on top of different histories.
+
+    For each week W of `weeks`: fresh probe buckets on the same server receive the state in
+    force at W-1 and last week's published tables (copied from the bench lake), and the
+    deliveries of `source_week`, byte for byte, under W's dates; then one full cycle of W
+    runs on them (ingest, validate, state, compute, audit, publish). Only the history differs.
+    Best of `repeats`, alternating between the weeks.
+    """
+    from buildout_tracker import cycle, pipeline, timing
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.weeks import previous, week_dates
+
+    client = lake.client
+    probe_landing, probe_lake = (
+        Bucket("bench-probe-landing", client),
+        Bucket("bench-probe-lake", client),
+    )
+    for b in (probe_landing, probe_lake):
+        if not b.exists_bucket():
+            client.create_bucket(Bucket=b.name)
+    source_days = week_dates(source_week)
+    delivery = [o for feed in ("procurement", "fx_rates", "milestones", "hiring", "reference")
+                for day in source_days for o in landing.iter(f"{feed}/{day.isoformat()}/")]  # fmt: skip
+    rows_in = 0
+    best: dict[str, dict[str, Any]] = {}
+    for _ in range(repeats):
+        for week in weeks:
+            probe_landing.delete_prefix("")
+            probe_lake.delete_prefix("")
+            before = previous(week)
+            for name in lake.folders("state/"):
+                for o in lake.iter(f"state/{name}/week={before}/"):
+                    probe_lake.copy_from(lake, o.key)
+            for o in lake.iter("curated/"):
+                if f"week={before}" in o.key:
+                    probe_lake.copy_from(lake, o.key)
+            shift = {d: n for d, n in zip(source_days, week_dates(week), strict=True)}
+            for o in delivery:
+                feed, day, name = o.key.split("/", 2)
+                new_day = shift[date.fromisoformat(day)].isoformat()
+                probe_landing.copy_from(landing, o.key, f"{feed}/{new_day}/{name}")
+            rt = pipeline.Runtime(
+                probe_landing, probe_lake, b"bench-only-key", run_id="bench-probe"
+            )
+            timing.reset()
+            t0 = time.perf_counter()
+            outcome = cycle.run_week(rt, week, docs=False, notify=False)
+            seconds = time.perf_counter() - t0
+            rows_in = sum(r.summary()["rows_in"] for r in outcome.reports.values())
+            po = lake.read_parquet(f"state/po_lines/week={before}/po_lines.parquet").num_rows
+            if week not in best or seconds < best[week]["seconds"]:
+                best[week] = {"seconds": seconds, "phases": timing.snapshot(), "rows_in": rows_in,
+                              "po_lines_in_state": po, "published": outcome.published is not None}  # fmt: skip
+    for b in (probe_landing, probe_lake):
+        b.delete_prefix("")
+    first, last = weeks[0], weeks[-1]
+    result = {"source_week": source_week, "weeks": best,
+              "ratio": best[last]["seconds"] / best[first]["seconds"]}  # fmt: skip
+    for week, r in best.items():
+        print(f"  {week} with {source_week}'s delivery ({r['rows_in']} rows) on a state of "
+              f"{r['po_lines_in_state']} PO lines: {r['seconds']:.1f} s ("
+              + ", ".join(f"{p} {v:.1f}" for p, v in sorted(r["phases"].items())) + ")")  # fmt: skip
+    print(f"  same delivery, {last} / {first} = {result['ratio']:.2f}")
+    return result
+
+
+def bench_same_delivery(weeks_spec: str = "2025-W01:2026-W52") -> dict[str, Any]:
+    """`same_delivery` on the lake `bench cycle` left (run that first)."""
+    import os
+
+    from buildout_tracker import procs
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.lake_server import LakeServer
+    from buildout_tracker.weeks import parse_range
+
+    weeks = parse_range(weeks_spec)
+    root = BENCH_DIR / "lake-large"
+    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
+    server.start()
+    try:
+        os.environ.update(server.env())
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        if not lake.exists(f"state/po_lines/week={weeks[98]}/_meta.json"):
+            raise SystemExit("no large history processed yet: run `bench cycle` first")
+        return same_delivery(landing, lake, weeks[9], (weeks[9], weeks[99]))
+    finally:
+        server.stop()
+
+
 def main(what: str = "all") -> int:
-    todo = ["parse", "ingest", "cycle"] if what == "all" else [what]
+    todo = ["parse", "ingest", "cycle", "same-delivery"] if what == "all" else [what]
     for name in todo:
         print(f"== bench {name}")
-        fn = {"parse": bench_parse, "ingest": bench_ingest, "cycle": bench_cycle}[name]
+        fn = {"parse": bench_parse, "ingest": bench_ingest, "cycle": bench_cycle,
+              "same-delivery": bench_same_delivery}[name]  # fmt: skip
         _save(name, fn())
     print(f"results in {BENCH_DIR}")
     return 0

@@ -105,6 +105,21 @@ class Bucket:
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
 
+    def exists_bucket(self) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.name)
+            return True
+        except ClientError:
+            return False
+
+    def copy_from(self, source: Bucket, key: str, dest_key: str | None = None) -> None:
+        """Server-side copy of `source`'s object `key` (same endpoint) to `dest_key`."""
+        self.client.copy_object(
+            Bucket=self.name, Key=dest_key or key, CopySource={"Bucket": source.name, "Key": key}
+        )
+
     def folders(self, prefix: str) -> Sequence[str]:
         """The names of the "folders" directly under `prefix` (a delimiter listing: one entry
         per folder, however many objects each holds)."""
