@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Alert:
     kind: (
-        str  # feed_blocked | audit_failed | area_red | area_grey | task_failed | later_weeks_stale
+        str  # file_refused | file_misplaced | feed_blocked | audit_failed | area_red | area_grey
+        # | task_failed | later_weeks_stale
     )
     week: str | None
     area: str | None

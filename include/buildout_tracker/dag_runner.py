@@ -115,6 +115,11 @@ def run_week_dags(weeks: list[str]) -> int:
                 f"{' BLOCKED: ' + str(s['block_reason']) if s['blocked'] else ''}"
                 f"{' top: ' + '; '.join(s['top_reasons']) if s['top_reasons'] else ''}"
             )
+            refused = [f for f in report.files if f.outcome in ("quarantined", "superseded")]
+            for f in refused[:10]:
+                print(f"    {f.outcome} {f.key} ({f.rule}): {f.reason}")
+            for note in report.stray_warnings[:10]:
+                print(f"    note: {note}")
         key = f"curated/_manifests/week={week}.json"
         print(f"\nmanifest: {lake.uri(key) if lake.exists(key) else 'not published'}\n", flush=True)
     return 1 if failed else 0

@@ -120,6 +120,13 @@ class Bucket:
             Bucket=self.name, Key=dest_key or key, CopySource={"Bucket": source.name, "Key": key}
         )
 
+    def iter_top(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """The objects directly under `prefix`, not in any sub-folder."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.name, Prefix=prefix, Delimiter="/"):
+            for obj in page.get("Contents", []):
+                yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
+
     def folders(self, prefix: str) -> Sequence[str]:
         """The names of the "folders" directly under `prefix` (a delimiter listing: one entry
         per folder, however many objects each holds)."""

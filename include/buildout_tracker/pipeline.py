@@ -228,6 +228,17 @@ def announce(rt: Runtime, report: FeedWeekReport) -> None:
                     rt.lake.uri(f.quarantine_key or f"quarantine/{feed}/week={week}/"),
                 )
             )
+    if report.misplaced_new:  # whoever dropped them must hear that no run will read them
+        alerts.send(
+            alerts.Alert(
+                "file_misplaced",
+                week,
+                feed,
+                f"{len(report.misplaced_new)} landing object(s) outside <feed>/<YYYY-MM-DD>/, "
+                f"read by no week: {', '.join(report.misplaced_new[:10])}",
+                rt.landing.uri(report.misplaced_new[0]),
+            )
+        )
     if report.blocked:
         alerts.send(
             alerts.Alert(

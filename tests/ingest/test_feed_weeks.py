@@ -420,3 +420,23 @@ def test_a_file_landing_after_its_week_ran_is_taken_by_the_next_run(rt: pipeline
     assert len(po_state(rt, W37)) == 1
     assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
     assert run_procurement(rt, W38).summary() == report.summary()
+
+
+def test_landing_objects_outside_the_layout_are_named_not_lost(rt: pipeline.Runtime) -> None:
+    """Files no week will ever read (no delivery-date folder, a malformed date, the bucket
+    root, an unknown folder) are named in the report of every run, and are news once."""
+    seed_reference(rt.landing)
+    body = b.po_lines_csv([b.po_line(1)])
+    for key in ("procurement/po_lines_x.csv", "procurement/2026-9-8/po_lines_y.csv",
+                "po_lines_root.csv", "erp-exports/po_lines_z.csv"):  # fmt: skip
+        rt.landing.put_bytes(key, body)
+    ref = pipeline.ingest_reference(rt, W37)
+    assert ref.misplaced_new == ["erp-exports/", "po_lines_root.csv"]
+    report = run_procurement(rt, W37)
+    assert report.misplaced_new == ["procurement/2026-9-8/", "procurement/po_lines_x.csv"]
+    said = "procurement/po_lines_x.csv is not in a delivery folder"
+    assert any(said in w for w in report.stray_warnings)
+    assert run_procurement(rt, W38).misplaced_new == []  # announced once
+    assert pipeline.ingest_reference(rt, W38).misplaced_new == []
+    saved = rt.lake.get_json(zones.feed_report("procurement", W38))
+    assert any("procurement/2026-9-8/" in w for w in saved["stray_warnings"])

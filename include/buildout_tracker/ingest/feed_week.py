@@ -18,7 +18,7 @@ import pandas as pd
 
 from buildout_tracker import settings
 from buildout_tracker.ingest import zones
-from buildout_tracker.ingest.landing import Delivery, deliveries, late_deliveries
+from buildout_tracker.ingest.landing import Delivery, deliveries, late_deliveries, misplaced
 from buildout_tracker.lake import Bucket
 from buildout_tracker.timing import phase
 from buildout_tracker.weeks import week_key
@@ -73,6 +73,8 @@ class FeedWeekReport:
     stray_warnings: list[str] = field(default_factory=list)
     # Files processed by this call (not skipped as already in the ledger): what is news.
     processed: list[str] = field(default_factory=list)
+    # Landing keys outside the layout seen for the first time by this call (news too).
+    misplaced_new: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:
@@ -347,6 +349,17 @@ def ingest_feed_week(
 
     _validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes, processed=processed)
+    stray = misplaced(landing, feed)
+    if stray:
+        seen = set(lake.get_json_or_none(zones.misplaced_seen(feed)) or [])
+        report.misplaced_new = [k for k in stray if k not in seen]
+        if report.misplaced_new:
+            lake.put_json(zones.misplaced_seen(feed), sorted(seen | set(stray)))
+        report.stray_warnings.extend(
+            f"{key} is not in a delivery folder <feed>/<YYYY-MM-DD>/: no week reads it; "
+            "left in landing"
+            for key in stray
+        )
     _decide_block(report)
     lake.put_json(
         zones.ledger_week(feed, week),

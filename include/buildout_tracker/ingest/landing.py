@@ -57,3 +57,21 @@ def late_deliveries(
             known.update(f["key"] for f in ledger.get("files", []))
     late = [d for w in ran for d in deliveries(landing, feed, w) if d.key not in known]
     return sorted(late, key=lambda d: (d.delivery_date, d.key))
+
+
+FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
+
+
+def misplaced(landing: Bucket, feed: str) -> list[str]:
+    """Landing objects no week will ever read, for `feed`: files directly under `<feed>/` and
+    folders under it that are not a delivery date. The reference feed (run every week, first)
+    also reports what is outside every feed's folder. Delimiter listings: one entry per
+    folder, not per file, so the cost does not follow the number of files delivered."""
+    found = [o.key for o in landing.iter_top(f"{feed}/")]
+    found += [
+        f"{feed}/{name}/" for name in landing.folders(f"{feed}/") if not _DATE_DIR.match(name)
+    ]
+    if feed == "reference":
+        found += [o.key for o in landing.iter_top("")]
+        found += [f"{name}/" for name in landing.folders("") if name not in FEEDS]
+    return sorted(found)

@@ -29,6 +29,11 @@ def superseded(feed: str, week: str) -> str:
     return f"ledger/superseded/feed={feed}/week={week}.json"
 
 
+def misplaced_seen(feed: str) -> str:
+    """Landing keys outside the layout already announced (each is alerted once)."""
+    return f"ledger/misplaced/feed={feed}.json"
+
+
 def late_pickup(feed: str, key: str) -> str:
     """Marks a file a later week's run took (it landed after its own week had run)."""
     import hashlib
