@@ -154,7 +154,8 @@ def test_bad_files_are_quarantined_whole_and_the_delivery_goes_on(rt: pipeline.R
     record = rt.lake.get_json(by["po_lines_cp1252.csv"].quarantine_key)
     raw_key = record["bytes"].split(f"s3://{rt.lake.name}/", 1)[1]
     assert rt.lake.get_bytes(raw_key) == cp1252
-    assert record["reason"] and record["rule"]
+    assert record["reason"] and record["rule"] and record["run_id"]
+    assert record["quarantined_at"].endswith("+00:00")  # the run and the time (feeds.md)
     assert len(po_state(rt, W37)) == 1
 
 
@@ -169,6 +170,7 @@ def test_rows_in_equal_rows_validated_plus_quarantined(rt: pipeline.Runtime) -> 
     assert (f.rows_in, f.rows_valid, f.rows_quarantined) == (41, 39, 2)
     quarantined = rt.lake.read_parquet(f.quarantine_key).to_pandas()
     assert sorted(quarantined["_row"].tolist()) == [40, 41]
+    assert quarantined["_run_id"].notna().all() and quarantined["_quarantined_at"].notna().all()
     rules = {
         int(r): list(v) for r, v in zip(quarantined["_row"], quarantined["rules"], strict=True)
     }

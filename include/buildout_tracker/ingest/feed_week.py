@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -422,6 +422,7 @@ def _process_file(
             out.quarantine_key = zones.quarantine_rows(feed, spec.kind, week, out.fid)
             rejected.insert(0, "_file", delivery.key)
             rejected["_run_id"] = out.run_id
+            rejected["_quarantined_at"] = quarantine_time()
             lake.put_bytes(out.quarantine_key, frame_to_parquet(rejected))
 
     out.outcome = INGESTED
@@ -537,6 +538,13 @@ def _with_parse_rules(stats: pd.DataFrame, refused: pd.DataFrame, rows_in: int) 
     return pd.concat([pd.DataFrame(rows), stats], ignore_index=True) if rows else stats
 
 
+def quarantine_time() -> str:
+    """When something was quarantined (feeds.md: quarantine keeps "the run and the time").
+    Metadata about the event, written once per file (the ledger skips a file already done):
+    no published number or validated row depends on it."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _every_rule(rules: Iterable[str]) -> list[str]:
     """The rules a row broke; a value that failed coercion is null for the row rules, so its
     `required:<column>` is a consequence of `type:<column>`, not a second fault."""
@@ -556,6 +564,7 @@ def _quarantine_whole_file(
         "rule": out.rule,
         "reason": out.reason,
         "run_id": out.run_id,
+        "quarantined_at": quarantine_time(),
     }
     if feed in PERSONAL_DATA_FEEDS:
         record["bytes"] = (
