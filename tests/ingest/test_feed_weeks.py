@@ -259,8 +259,9 @@ def test_hiring_snapshot_carried_and_personal_data_never_leaves_landing(
 
 def test_files_the_feed_cannot_take_are_refused_visibly_not_dropped(rt: pipeline.Runtime) -> None:
     """A name the feed does not accept (upper-case extension, gzip), a file in a sub-folder
-    of the delivery folder, and empty files of two feeds: each refused on its own, named in
-    the report with its rule, never taken as a duplicate of another feed's file."""
+    of the delivery folder, and empty files of two feeds: each refused, named in the report
+    with its rule; bytes repeat only within a feed (an empty milestones file is not a
+    duplicate of an empty procurement file)."""
     seed_reference(rt.landing)
     rt.landing.put_bytes("procurement/2026-09-08/po_lines_good.csv", b.po_lines_csv([b.po_line(1)]))
     rt.landing.put_bytes("procurement/2026-09-08/po_lines_2.csv.gz", b"\x1f\x8b\x08\x00")

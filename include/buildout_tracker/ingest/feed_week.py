@@ -313,8 +313,9 @@ def ingest_feed_week(
                 )
             outcomes.append(base)
             continue
-        # Empty files are each refused on their own; bytes count once within their feed.
-        owner = index.owner(sha, delivery, week) if data.strip() else {"key": delivery.key}
+        # The same bytes count once within their feed (feeds.md: "same content, any name, any
+        # date"), an empty file's too; another feed's file is never the original.
+        owner = index.owner(sha, delivery, week)
         if owner["key"] != delivery.key:
             base.outcome, base.duplicate_of = DUPLICATE, owner["key"]
             base.reason = f"same bytes as {owner['key']}"
