@@ -420,6 +420,7 @@ def test_a_file_landing_after_its_week_ran_is_taken_by_the_next_run(rt: pipeline
     again = run_procurement(rt, W37)  # W37 re-run: the late file is W38's now, not twice
     outcome = {f.key: f for f in again.files}["procurement/2026-09-11/po_lines_late.csv"]
     assert outcome.outcome == "taken_late" and "2026-W38" in (outcome.reason or "")
+    assert again.summary()["files_received"] == 1, "counted in the week that took it only"
     assert len(po_state(rt, W37)) == 1
     assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
     assert run_procurement(rt, W38).summary() == report.summary()

@@ -32,6 +32,7 @@ PERSONAL_DATA_FEEDS = frozenset({"hiring", "milestones"})
 INGESTED, DUPLICATE, QUARANTINED, IGNORED = "ingested", "duplicate", "quarantined", "ignored"
 SUPERSEDED = "superseded"  # replaced by a correction, on an operator's word (supersede_file)
 TAKEN_LATE = "taken_late"  # landed after its week ran; a later week's run ingested it
+NOT_RECEIVED = (IGNORED, TAKEN_LATE)  # received by no run of this week (or by another week's)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class FeedWeekReport:
 
     @property
     def delivered(self) -> bool:
-        return any(f.outcome != IGNORED for f in self.files)
+        return any(f.outcome not in NOT_RECEIVED for f in self.files)
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -108,7 +109,7 @@ class FeedWeekReport:
         return {
             "feed": self.feed,
             "week": self.week,
-            "files_received": sum(1 for f in self.files if f.outcome != IGNORED),
+            "files_received": sum(1 for f in self.files if f.outcome not in NOT_RECEIVED),
             "duplicates_skipped": self.count(DUPLICATE),
             "files_quarantined": self.count(QUARANTINED),
             "rows_in": self.rows_in,
