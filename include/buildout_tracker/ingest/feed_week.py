@@ -296,10 +296,10 @@ def ingest_feed_week(
         if previous is not None and delivery.key not in done and delivery not in late:
             # A re-run of a week: a file that landed after its first run may have been taken
             # by a later week's run meanwhile (never counted twice).
-            taken = lake.get_json_or_none(zones.late_pickup(feed, delivery.key))
-            if taken is not None and taken["taken_in"] != week:
+            pickup = lake.get_json_or_none(zones.late_pickup(feed, delivery.key))
+            if pickup is not None and pickup["taken_in"] != week:
                 base.outcome = TAKEN_LATE
-                base.reason = f"landed after {week} ran; ingested by {taken['taken_in']}'s run"
+                base.reason = f"landed after {week} ran; ingested by {pickup['taken_in']}'s run"
                 outcomes.append(base)
                 continue
         if delivery.key in replaced:
