@@ -244,12 +244,7 @@ def _num(x: float) -> str:
 
 
 def plan_to_date(amounts: dict[str, float] | dict[str, int], d: date) -> float:
-    """tables.md: full quarters ended on or before d, plus the elapsed share of the current one."""
-    total = 0.0
-    for q, amount in amounts.items():
-        first, last = wk.quarter_bounds(q)
-        if last <= d:
-            total += amount
-        elif first <= d:
-            total += amount * ((d - first).days + 1) / ((last - first).days + 1)
-    return total
+    """The plan due by `d`, with the definition the published tables use."""
+    from buildout_tracker.tables.common import plan_share_to_date
+
+    return sum(amount * plan_share_to_date(q, d) for q, amount in amounts.items())

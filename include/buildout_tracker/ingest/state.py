@@ -246,6 +246,8 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
     A file that repeats earlier bytes (recorded as a duplicate) stands for those bytes.
     An incomplete snapshot is named in the report's warnings.
     """
+    bases = {name: latest_state_before(lake, name, week) for name in HIRING_KINDS}
+    current = {name: read_state(lake, ref) for name, ref in bases.items()}
     chosen: dict[str, pd.DataFrame] | None = None
     snapshot_day = None
     if not report.blocked:
@@ -256,7 +258,7 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
                 if f.kind in HIRING_KINDS and f.outcome != SUPERSEDED
             }
         )
-        in_force = read_state(lake, latest_state_before(lake, "requisitions", week))
+        in_force = current["requisitions"]
         if in_force is not None and len(in_force) and "_delivery_date" in in_force.columns:
             newest = pd.Timestamp(in_force["_delivery_date"].max()).date().isoformat()
             days = [d for d in days if d > newest]  # a late, older snapshot changes nothing
@@ -271,14 +273,13 @@ def update_hiring(lake: Bucket, week: str, report: FeedWeekReport) -> tuple[Stat
             )
     refs = []
     for name in HIRING_KINDS:
-        base = latest_state_before(lake, name, week)
-        current = read_state(lake, base)
         if chosen is not None:
             frame, note = chosen[name], f"snapshot of {snapshot_day}"
         else:
-            frame = current if current is not None else pd.DataFrame()
+            carried = current[name]
+            frame = carried if carried is not None else pd.DataFrame()
             note = "carried: " + ("week blocked" if report.blocked else "no complete snapshot")
-        refs.append(write_state(lake, name, week, frame, base, note))
+        refs.append(write_state(lake, name, week, frame, bases[name], note))
     return refs[0], refs[1]
 
 
