@@ -26,15 +26,3 @@ def test_targets_defined_once_each_with_help() -> None:
         "bash .ci/run" not in text
         and (PROJECT_ROOT / ".ci/run").read_text().count("make test") == 1
     )
-
-
-def test_a_bad_week_is_a_one_line_error_not_a_traceback(capsys) -> None:  # type: ignore[no-untyped-def]
-    import pytest
-
-    from buildout_tracker import cli
-
-    for bad in ("banana", "2026-W54", "2026-48", "2026-W48:2026-W47"):
-        with pytest.raises(SystemExit) as exit_:
-            cli.main(["run-week", "--week", bad])
-        err = capsys.readouterr().err
-        assert exit_.value.code == 2 and "Traceback" not in err and "2026-W37:2026-W48" in err, err
