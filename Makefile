@@ -55,16 +55,16 @@ down: ## Stop everything `make up` and `make lake-up` started
 	@if [ -x $(PY) ]; then $(BUILDOUT) down; fi
 
 lake-up: install ## Start the local S3 lake (writes .env on first use)
-	@$(PY) -m buildout_tracker.lake_server up
+	@$(PY) -m buildout_tracker.devtools.lake_server up
 
 lake-down: ## Stop the local S3 lake
-	@if [ -x $(PY) ]; then $(PY) -m buildout_tracker.lake_server down; fi
+	@if [ -x $(PY) ]; then $(PY) -m buildout_tracker.devtools.lake_server down; fi
 
 lake-status: install ## Is the lake running, where, which buckets
-	@$(PY) -m buildout_tracker.lake_server status
+	@$(PY) -m buildout_tracker.devtools.lake_server status
 
 generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SEED=7 DEFECTS=0
-	@$(PY) -m buildout_tracker.lake_server up >/dev/null
+	@$(PY) -m buildout_tracker.devtools.lake_server up >/dev/null
 	@$(BUILDOUT) generate --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
 
 supersede: install ## Declare a landing FILE=<feed>/<date>/<name> replaced by a correction (REASON="...")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from buildout_tracker.dag_support import (
+from buildout_tracker.orchestration.dag_support import (
     Tags,
     ingest_and_emit,
     validated_asset,

@@ -28,27 +28,21 @@ from airflow.sdk import (
 )
 
 from buildout_tracker.alerts import task_failure_callback
-from buildout_tracker.dag_support import (
+from buildout_tracker.orchestration.dag_support import (
     DEFAULT_ARGS,
     START_DATE,
     Tags,
     curated_asset,
-    validated_asset,
+    every_validated_asset,
 )
 
-FEEDS_IN = ("procurement", "fx_rates", "milestones", "hiring")
 CURATED = curated_asset()
 
 
 @dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 12 * * 1", timezone="UTC"),
-        assets=(
-            validated_asset("procurement")
-            & validated_asset("fx_rates")
-            & validated_asset("milestones")
-            & validated_asset("hiring")
-        ),
+        assets=every_validated_asset(),
     ),
     start_date=START_DATE,
     catchup=False,
@@ -65,37 +59,13 @@ CURATED = curated_asset()
 def publish_tables_weekly() -> None:
     @task
     def select_weeks() -> list[str]:
-        from buildout_tracker.dag_support import previous_week_of
-        from buildout_tracker.weeks import parse_week
+        from buildout_tracker.orchestration.dag_support import publish_weeks
 
-        context = get_current_context()
-        explicit = (context.get("params") or {}).get("week")
-        if explicit:
-            return [explicit]
-        weeks = set()
-        for events in (context.get("triggering_asset_events") or {}).values():
-            for event in events:
-                week = (event.extra or {}).get("week")
-                if week:
-                    weeks.add(week)
-        if weeks:
-            return sorted(weeks, key=parse_week)
-        # Cron fallback: the week that just closed, once at least one of its feeds was
-        # ingested (a fresh deployment's first fallback must not publish an empty week).
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from buildout_tracker.pipeline import ingested_feeds
-
-        week = previous_week_of(context.get("logical_date") or context.get("run_after"))
-        if not ingested_feeds(week):
-            raise AirflowSkipException(
-                f"no feed has been ingested for {week} yet: nothing to publish"
-            )
-        return [week]
+        return publish_weeks(get_current_context())
 
     @task(outlets=[CURATED])
     def publish_weekly_tables(weeks: list[str]) -> list[dict]:
-        from buildout_tracker.pipeline import run_publish_task
+        from buildout_tracker.pipeline.steps import run_publish_task
 
         context = get_current_context()
         results = [run_publish_task(week, context["run_id"]) for week in weeks]

@@ -55,7 +55,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from buildout_tracker.airflow_env import connection_env
+from buildout_tracker.orchestration.airflow_env import connection_env
 from buildout_tracker.settings import S3Settings
 
 aws = os.environ["COMPOSE_AWS"] == "1"

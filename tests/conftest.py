@@ -17,9 +17,10 @@ os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from buildout_tracker import pipeline, procs  # noqa: E402 - after the Airflow environment above
+from buildout_tracker import pipeline  # noqa: E402 - after the Airflow environment above
+from buildout_tracker.devtools import procs  # noqa: E402
+from buildout_tracker.devtools.lake_server import LakeServer  # noqa: E402
 from buildout_tracker.lake import Bucket, make_client  # noqa: E402
-from buildout_tracker.lake_server import LakeServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")

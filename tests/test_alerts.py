@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from buildout_tracker import alerts, cycle, pipeline, procs
+from buildout_tracker import alerts, pipeline, registry
+from buildout_tracker.devtools import procs
 from buildout_tracker.lake import Bucket
-from buildout_tracker.tables.common import AuditFailure
+from buildout_tracker.pipeline import steps
+from buildout_tracker.tables.audit_failure import AuditFailure
 from tests.publish import helpers as h
 
 W37, W38 = h.W37, h.W38
@@ -108,8 +110,8 @@ def assert_slack_shaped(p: dict[str, Any]) -> None:
 
 def test_blocked_feed_week_posts_what_where_and_why(rt: pipeline.Runtime, webhook: Webhook) -> None:
     h.deliver(rt.landing, W37, po=bad_procurement(W37))
-    pipeline.run_ingest_task("fx_rates", W37, "run-1", rt=rt)
-    summary = pipeline.run_ingest_task("procurement", W37, "run-1", rt=rt)
+    steps.run_ingest_task("fx_rates", W37, "run-1", rt=rt)
+    summary = steps.run_ingest_task("procurement", W37, "run-1", rt=rt)
 
     assert summary["blocked"] and webhook.rejected == []
     [post] = webhook.posts
@@ -126,7 +128,7 @@ def test_blocked_feed_week_posts_what_where_and_why(rt: pipeline.Runtime, webhoo
     assert report["blocked"] and report["block_reason"] == post["reason"]
 
     # A feed that is not blocked says nothing.
-    pipeline.run_ingest_task("hiring", W37, "run-1", rt=rt)
+    steps.run_ingest_task("hiring", W37, "run-1", rt=rt)
     assert len(webhook.posts) == 1
 
 
@@ -135,7 +137,7 @@ def test_refused_file_is_announced_once_with_file_rule_and_reason(
 ) -> None:
     h.deliver(rt.landing, W37)
     rt.landing.put_bytes("fx_rates/2026-09-09/fx_rates_empty.csv", b"")
-    summary = pipeline.run_ingest_task("fx_rates", W37, "run-1", rt=rt)
+    summary = steps.run_ingest_task("fx_rates", W37, "run-1", rt=rt)
     assert not summary["blocked"] and summary["files_quarantined"] == 1
     [post] = webhook.of_kind("file_refused")
     assert_slack_shaped(post)
@@ -146,7 +148,7 @@ def test_refused_file_is_announced_once_with_file_rule_and_reason(
     )
     assert post["where"].startswith(f"s3://{rt.lake.name}/quarantine/fx_rates/week={W37}/")
     # A re-run does not announce the same refusal again.
-    pipeline.run_ingest_task("fx_rates", W37, "run-2", rt=rt)
+    steps.run_ingest_task("fx_rates", W37, "run-2", rt=rt)
     assert len(webhook.of_kind("file_refused")) == 1
 
 
@@ -161,7 +163,7 @@ def test_audit_failure_posts_audit_failed_within_slack_limits(
     h.deliver(rt.landing, W37)
     h.ingest(rt, W37)
     with pytest.raises(AuditFailed):
-        pipeline.run_publish_task(W37, "run-1", rt=rt)
+        steps.run_publish_task(W37, "run-1", rt=rt)
     [post] = webhook.posts
     assert_slack_shaped(post)
     assert post["kind"] == "audit_failed" and post["week"] == W37
@@ -184,7 +186,7 @@ def test_long_audit_failure_is_still_delivered(
     h.deliver(rt.landing, W37)
     h.ingest(rt, W37)
     with pytest.raises(AuditFailed):
-        pipeline.run_publish_task(W37, "run-1", rt=rt)
+        steps.run_publish_task(W37, "run-1", rt=rt)
     assert webhook.rejected == [], webhook.rejected
     assert len(webhook.of_kind("audit_failed")) == 1
 
@@ -192,7 +194,7 @@ def test_long_audit_failure_is_still_delivered(
 def test_data_docs_link_of_an_ingest_task_exists(rt: pipeline.Runtime) -> None:
     h.deliver(rt.landing, W37)
     for feed in ("fx_rates", "hiring"):  # the second build must upload too
-        summary = pipeline.run_ingest_task(feed, W37, "run-1", rt=rt)
+        summary = steps.run_ingest_task(feed, W37, "run-1", rt=rt)
         key = summary["data_docs"].split(f"s3://{rt.lake.name}/", 1)[1]
         assert rt.lake.exists(key), summary["data_docs"]
 
@@ -226,7 +228,7 @@ def test_dead_webhook_never_fails_the_pipeline(
     assert alerts.send(alerts.Alert("feed_blocked", W37, "procurement", "x")) is False
     alerts.task_failure_callback({"ti": None, "exception": RuntimeError("boom")})
     h.deliver(rt.landing, W37, po=bad_procurement(W37))
-    summary = pipeline.run_ingest_task("procurement", W37, "run-1", rt=rt)
+    summary = steps.run_ingest_task("procurement", W37, "run-1", rt=rt)
     assert summary["blocked"]
 
 
@@ -285,9 +287,9 @@ def spoil_offers(landing: Bucket, week_day: str) -> None:
 
 
 def run_tasks(rt: pipeline.Runtime, week: str) -> dict[str, Any]:
-    for feed in cycle.INGEST_ORDER:
-        pipeline.run_ingest_task(feed, week, f"run-{week}", rt=rt)
-    return pipeline.run_publish_task(week, f"run-{week}", rt=rt)
+    for feed in registry.NAMES:
+        steps.run_ingest_task(feed, week, f"run-{week}", rt=rt)
+    return steps.run_publish_task(week, f"run-{week}", rt=rt)
 
 
 def test_generated_weeks_alert_red_and_grey_areas_without_personal_data(

@@ -14,7 +14,7 @@ DEFAULT_WEEKS = "2026-W37:2026-W48"
 
 def _local_env() -> None:
     """Load (and on first use write) the local .env; values already in the environment win."""
-    from buildout_tracker.lake_server import ensure_env_file, load_env_file
+    from buildout_tracker.devtools.lake_server import ensure_env_file, load_env_file
 
     ensure_env_file()
     load_env_file()
@@ -22,8 +22,8 @@ def _local_env() -> None:
 
 
 def _lake_up() -> Any:
-    from buildout_tracker import procs
-    from buildout_tracker.lake_server import from_env
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import from_env
 
     server = from_env()
     local = (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1")
@@ -58,9 +58,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from buildout_tracker import cycle, pipeline
+    from buildout_tracker import pipeline
     from buildout_tracker.generator import BucketSink, generate
     from buildout_tracker.lake import Bucket
+    from buildout_tracker.pipeline import cycle
     from buildout_tracker.settings import landing_bucket, var_dir
     from buildout_tracker.weeks import parse_range
 
@@ -92,66 +93,56 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
-    import pandas as pd
+    from buildout_tracker.pipeline.summary import attention_lines, feed_week_line
 
-    rows = []
+    last = outcomes[-1]
+    print(
+        f"\nPer feed, {last.week} (files, duplicates, files quarantined, rows in / validated / quarantined):"
+    )
+    for report in last.reports.values():
+        print(f"  {feed_week_line(report)}")
+        for line in attention_lines(report):
+            print(f"    {line}")
     for o in outcomes:
-        for feed, r in o.reports.items():
-            s = r.summary()
-            rows.append({"week": o.week, "feed": feed, "files": s["files_received"], "dups": s["duplicates_skipped"],
-                         "files_q": s["files_quarantined"], "rows_in": s["rows_in"], "rows_ok": s["rows_validated"],
-                         "rows_q": s["rows_quarantined"], "blocked": "BLOCKED" if s["blocked"] else "",
-                         "top_reasons": "; ".join(s["top_reasons"])})  # fmt: skip
-    with pd.option_context(
-        "display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60
-    ):
-        print(
-            "\nPer feed and week (files, duplicates, quarantined files, rows in / validated / quarantined):"
-        )
-        print(pd.DataFrame(rows).to_string(index=False))
-        last = outcomes[-1]
-        for o in outcomes:
-            if o.error:
-                print(f"\n{o.week}: NOT PUBLISHED: {o.error}")
-        if last.published is None:
-            return
-        sc = last.published.scorecard
-        cols = [
-            "area",
-            "rag",
-            "spend_pace",
-            "spi",
-            "cpi",
-            "hiring_attainment",
-            "otd_rate",
-            "committed_usd",
-            "received_usd",
-        ]
-        print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
-        print(
-            sc[[c for c in cols if c in sc]].to_string(
-                index=False, float_format=lambda v: f"{v:,.2f}"
-            )
-        )
-        print("\nReasons (every rule not green):")
-        for rec in sc.to_dict(orient="records"):
-            raw = rec.get("rag_reasons")
-            reasons = [] if raw is None else list(raw)
-            print(f"  {rec['area']:<17} {rec['rag']:<6} {'; '.join(map(str, reasons)) or '-'}")
-        print("\nWhere to look:")
-        print(f"  manifest     {last.published.manifest_uri}")
-        for name, uri in last.published.tables.items():
-            print(f"  {name:<24} {uri}")
-        for uri in last.data_docs.values():
-            print(f"  data docs    {uri}")
-        print(f"  quarantine   {rt.lake.uri('quarantine/')}")
-        print(f"  validation   {rt.lake.uri('reports/validation/')}")
-        print(f"  endpoint     {os.environ.get('BUILDOUT_S3_ENDPOINT')} (credentials in .env)")
-        print("  read it      see README, 'Reading the tables' (DuckDB, pandas)")
+        if o.error:
+            print(f"\n{o.week}: NOT PUBLISHED: {o.error}")
+    if last.published is None:
+        return
+    sc = last.published.scorecard
+    cols = [
+        "area",
+        "rag",
+        "spend_pace",
+        "spi",
+        "cpi",
+        "hiring_attainment",
+        "otd_rate",
+        "committed_usd",
+        "received_usd",
+    ]
+    print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
+    print(
+        sc[[c for c in cols if c in sc]].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+    )
+    print("\nReasons (every rule not green):")
+    for rec in sc.to_dict(orient="records"):
+        raw = rec.get("rag_reasons")
+        reasons = [] if raw is None else list(raw)
+        print(f"  {rec['area']:<17} {rec['rag']:<6} {'; '.join(map(str, reasons)) or '-'}")
+    print("\nWhere to look:")
+    print(f"  manifest     {last.published.manifest_uri}")
+    for name, uri in last.published.tables.items():
+        print(f"  {name:<24} {uri}")
+    for feed, uri in last.data_docs.items():
+        print(f"  data docs    {feed:<12} {uri}")
+    print(f"  quarantine   {rt.lake.uri('quarantine/')}")
+    print(f"  validation   {rt.lake.uri('reports/validation/')}")
+    print(f"  endpoint     {os.environ.get('BUILDOUT_S3_ENDPOINT')} (credentials in .env)")
+    print("  read it      see README, 'Reading the tables' (DuckDB, pandas)")
 
 
 def cmd_run_week(args: argparse.Namespace) -> int:
-    from buildout_tracker.dag_runner import run_week_dags
+    from buildout_tracker.orchestration.dag_runner import run_week_dags
 
     _local_env()
     _lake_up()
@@ -161,19 +152,19 @@ def cmd_run_week(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from buildout_tracker import local_airflow
+    from buildout_tracker.devtools import local_airflow
 
     return local_airflow.main(["up"])
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from buildout_tracker import local_airflow
+    from buildout_tracker.devtools import local_airflow
 
     return local_airflow.main(["down"])
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from buildout_tracker import local_airflow
+    from buildout_tracker.devtools import local_airflow
     from buildout_tracker.weeks import parse_range
 
     if not local_airflow.status().running:
@@ -190,7 +181,7 @@ def cmd_supersede(args: argparse.Namespace) -> int:
     """Declare a delivered file replaced by its correction, then say how to re-run its week."""
     from datetime import date
 
-    from buildout_tracker.ingest.feed_week import supersede_file
+    from buildout_tracker.ingest.ledger import supersede_file
     from buildout_tracker.lake import Bucket
     from buildout_tracker.settings import lake_bucket, landing_bucket
     from buildout_tracker.weeks import week_key
@@ -213,7 +204,7 @@ def cmd_supersede(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from buildout_tracker import bench
+    from buildout_tracker.devtools import bench
 
     _local_env()
     return bench.main(args.what)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from buildout_tracker.settings import S3_CONN_ID, S3Settings
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 
@@ -171,6 +172,9 @@ class Bucket:
 
         return pq.read_table(io.BytesIO(self.get_bytes(key)))
 
+    def read_frame(self, key: str) -> pd.DataFrame:
+        return self.read_parquet(key).to_pandas()
+
 
 def json_bytes(obj: Any) -> bytes:
     """Canonical JSON: sorted keys, so the same content always gives the same bytes."""
@@ -186,6 +190,13 @@ def parquet_bytes(table: pa.Table) -> bytes:
     # large extracts needs more than the last 20 % of size.
     pq.write_table(table, sink, compression="snappy", write_statistics=True, store_schema=True)
     return sink.getvalue()
+
+
+def frame_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame's deterministic Parquet bytes (no index)."""
+    import pyarrow as pa
+
+    return parquet_bytes(pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def ensure_buckets(client: Any, names: Iterable[str]) -> None:

@@ -13,24 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-# The feeds whose blocking or silence turns areas grey (tables.md, program_scorecard).
 # The feeds each table is built on. A table whose feed is blocked for the week is not
-# published for that week (feeds.md: "nothing built on it is published for that week, ... and
-# the last good publication stays as it was"); the scorecard and data quality always are,
-# the scorecard's areas grey (AREA_FEEDS).
+# published for that week (docs/feeds.md: nothing built on it is published for that week, and
+# the last good publication stays as it was); the scorecard and data quality always are,
+# with the areas the feed greys (`registry`) grey.
 TABLE_FEEDS: dict[str, tuple[str, ...]] = {
     "procurement_weekly": ("procurement", "fx_rates"),
     "milestone_status_weekly": ("milestones",),
     "site_progress_weekly": ("milestones", "procurement", "fx_rates"),
     "hiring_weekly": ("hiring",),
-}
-
-AREA_FEEDS: dict[str, tuple[str, ...]] = {
-    "program": ("procurement", "fx_rates", "hiring", "milestones"),
-    "compute_hardware": ("procurement", "fx_rates", "hiring"),
-    "chip_development": ("procurement", "fx_rates", "hiring"),
-    "data_centers": ("procurement", "fx_rates", "hiring", "milestones"),
-    "ai_software": ("procurement", "fx_rates", "hiring"),
 }
 
 

@@ -17,7 +17,6 @@ S3_CONN_ID = "buildout_s3"
 HMAC_CONN_ID = "buildout_pii_hmac"
 ALERT_CONN_ID = "buildout_alerts"
 
-FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
 
 

@@ -83,3 +83,17 @@ def quarter_bounds(key: str) -> tuple[date, date]:
         else date(year, 3 * q + 1, 1) - timedelta(days=1)
     )
     return first, last
+
+
+def plan_share_to_date(quarter: str, status_date: date) -> float:
+    """Share of a quarter's plan due by the end of the status date.
+
+    1 for a quarter that ended on or before the status date, 0 for one not begun, else the
+    days elapsed up to and including the status date over the days in the quarter.
+    """
+    first, last = quarter_bounds(quarter)
+    if last <= status_date:
+        return 1.0
+    if first > status_date:
+        return 0.0
+    return ((status_date - first).days + 1) / ((last - first).days + 1)

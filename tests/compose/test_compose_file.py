@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from buildout_tracker import settings
-from buildout_tracker.airflow_env import connection_env
+from buildout_tracker.orchestration.airflow_env import connection_env
 from buildout_tracker.settings import S3Settings
 
 ROOT = settings.PROJECT_ROOT

@@ -28,13 +28,15 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from buildout_tracker import cycle, pipeline
+from buildout_tracker import pipeline
+from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.generator import BucketSink, generate
 from buildout_tracker.lake import Bucket, ensure_buckets, make_client, parquet_bytes
-from buildout_tracker.lake_server import LakeServer
-from buildout_tracker.publish import manifest_key, publish_week, table_key
+from buildout_tracker.pipeline import cycle
+from buildout_tracker.publish import publish_week
 from buildout_tracker.tables import KEYS, SCHEMAS, TABLE_NAMES
 from buildout_tracker.tables.athena import create_table_ddl
+from buildout_tracker.zones import manifest_key, table_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reading-the-tables.md"
@@ -103,9 +105,9 @@ def published(lake_server: LakeServer) -> Iterator[dict[str, Any]]:
         for name, value in env.items():
             mp.setenv(name, value)
         generate(WEEKS, scale="small", seed=7, sink=BucketSink(landing))
-        rt = pipeline.Runtime(landing, lake, b"consumer-test-key")
+        rt = pipeline.Runtime(landing, lake, b"consumer-test-key", notify=False)
         for week in WEEKS:
-            outcome = cycle.run_week(rt, week, docs=False, notify=False)
+            outcome = cycle.run_week(rt, week, docs=False)
             assert outcome.published is not None, f"{week} not published: {outcome.error}"
     yield {"lake": lake, "landing": landing, "env": env, "server": lake_server}
     landing.delete_prefix("")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from buildout_tracker.dag_support import OWNER, Tags
+from buildout_tracker.orchestration.dag_support import OWNER, Tags
 from buildout_tracker.settings import PROJECT_ROOT
 
 DAG_FILES = sorted((PROJECT_ROOT / "dags").glob("*.py"))
@@ -40,6 +40,15 @@ def test_each_file_is_named_for_its_dag() -> None:
     assert {p.stem for p in DAG_FILES} == EXPECTED
 
 
+def test_every_feed_is_ingested_by_the_dag_and_task_the_registry_names(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from buildout_tracker import registry
+
+    assert set(registry.INGEST_DAGS) | {registry.PUBLISH_DAG} == EXPECTED
+    for feed in registry.FEEDS:
+        dag = dagbag.dags[feed.dag_id]
+        assert feed.task_id in dag.task_ids, f"{feed.name}: no task {feed.task_id} in {dag.dag_id}"
+
+
 def test_owner_tags_retries_and_timeouts(dagbag) -> None:  # type: ignore[no-untyped-def]
     allowed = Tags.all()
     for dag_id, dag in dagbag.dags.items():
@@ -66,7 +75,7 @@ def test_weekly_dags_cover_an_iso_week(dagbag) -> None:  # type: ignore[no-untyp
     import attrs
     from airflow.timetables.interval import CronDataIntervalTimetable as CoreTimetable
 
-    from buildout_tracker.dag_support import run_week
+    from buildout_tracker.orchestration.dag_support import run_week
 
     for dag_id in EXPECTED - {"publish_tables_weekly"}:
         spec = attrs.asdict(dagbag.dags[dag_id].timetable)
@@ -87,7 +96,7 @@ def test_weekly_dags_cover_an_iso_week(dagbag) -> None:  # type: ignore[no-untyp
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
 def test_no_heavy_imports_or_network_at_parse_time(path: Path) -> None:
-    from buildout_tracker.dag_parse import parse_cost
+    from buildout_tracker.devtools.dag_parse import parse_cost
 
     result = parse_cost(path)
     assert result["heavy"] == [], f"{path.name} imports at parse time: {result['heavy']}"

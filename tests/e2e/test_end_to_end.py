@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from buildout_tracker import zones
+from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.generator import BucketSink, generate
-from buildout_tracker.ingest import zones
 from buildout_tracker.lake import Bucket
-from buildout_tracker.lake_server import LakeServer
 
 WEEKS = ["2026-W46", "2026-W47", "2026-W48"]
 FEEDS = ("reference", "fx_rates", "procurement", "milestones", "hiring")
@@ -173,7 +173,7 @@ def test_every_injected_defect_is_accounted_for(e2e) -> None:  # type: ignore[no
         elif kind in ("extra_column", "pii_extra_column"):
             assert f["outcome"] == "ingested" and any(d["column"] in w for w in f["warnings"]), d
         elif kind == "pii_in_team" and f["outcome"] == "ingested":
-            # Free text may hold anything (feeds.md): kept, the address masked, warned.
+            # Free text may hold anything (docs/feeds.md): kept, the address masked, warned.
             kept = lake.read_parquet(f["validated_key"]).to_pandas().set_index("_row")
             assert kept.loc[int(d["row"]), "team"] == "<masked>", d
             assert any(

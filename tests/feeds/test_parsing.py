@@ -209,7 +209,7 @@ def test_header_names_with_spaces_around_them():
 
 
 def test_optional_columns_may_be_left_out():
-    """Only columns whose values are required must be in the file (feeds.md: "a missing
+    """Only columns whose values are required must be in the file (docs/feeds.md: "a missing
     required column rejects the file"); a column left out is null in every row."""
     cols = [c for c in PO_GOOD if c not in ("supplier_name", "description", "uom")]
     p = parse(to_csv([po()], cols))

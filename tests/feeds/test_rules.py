@@ -91,7 +91,7 @@ def test_context_rules_skipped_when_unknown(po_frame):
 
 
 def test_stray_email_in_free_text_is_masked_and_warned_not_refused(po_frame):
-    """feeds.md accepts any text in a free-text column: the row is kept (its amounts count),
+    """docs/feeds.md accepts any text in a free-text column: the row is kept (its amounts count),
     the address is masked before the validated zone, and `no_personal_data` (a warning)
     counts it."""
     rc = check_rows(PO_LINES, po_frame, CTX)

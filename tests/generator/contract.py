@@ -1,4 +1,4 @@
-"""feeds.md, written as checks over one landing folder. Each returns a list of problems."""
+"""docs/feeds.md, written as checks over one landing folder. Each returns a list of problems."""
 
 from __future__ import annotations
 

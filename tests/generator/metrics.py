@@ -1,7 +1,7 @@
-"""An independent, plain reading of tables.md's scorecard over a generated landing folder.
+"""An independent, plain reading of docs/data-dictionary.md's scorecard over a generated landing folder.
 
 Used by the tests to check that the generated history shows every RAG colour. It reads
-the files as a consumer of feeds.md would, not through the generator's internals.
+the files as a consumer of docs/feeds.md would, not through the generator's internals.
 """
 
 from __future__ import annotations

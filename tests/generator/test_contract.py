@@ -1,4 +1,4 @@
-"""The clean output keeps every rule of feeds.md."""
+"""The clean output keeps every rule of docs/feeds.md."""
 
 from __future__ import annotations
 

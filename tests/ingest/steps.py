@@ -7,6 +7,7 @@ import pandas as pd
 from buildout_tracker import pipeline
 from buildout_tracker.ingest import state
 from buildout_tracker.lake import Bucket
+from buildout_tracker.pipeline import steps
 from tests.ingest import builders as b
 
 
@@ -21,9 +22,9 @@ def seed_reference(landing: Bucket, day: str = "2026-09-07") -> None:
 
 
 def run_procurement(rt: pipeline.Runtime, week: str):  # type: ignore[no-untyped-def]
-    pipeline.ingest_reference(rt, week)
-    pipeline.ingest_fx_rates(rt, week)
-    return pipeline.ingest_po_lines(rt, week)
+    steps.ingest_feed(rt, "reference", week)
+    steps.ingest_feed(rt, "fx_rates", week)
+    return steps.ingest_feed(rt, "procurement", week)
 
 
 def objects(bucket: Bucket, prefix: str) -> dict[str, bytes]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from buildout_tracker import pipeline
-from buildout_tracker.ingest import state, zones
+from buildout_tracker import pipeline, zones
+from buildout_tracker.ingest import state
+from buildout_tracker.pipeline import steps
 from tests.ingest import builders as b
 from tests.ingest.steps import objects, po_state, run_procurement, seed_reference
 
@@ -123,8 +124,8 @@ def test_blocked_week_leaves_previous_state_untouched(rt: pipeline.Runtime) -> N
     assert "procurement" in report.block_reason and "po_lines_bad.csv" in report.block_reason
     assert "%" in report.block_reason
     pd.testing.assert_frame_equal(po_state(rt, W38), po_state(rt, W37))
-    with pytest.raises(pipeline.FeedWeekBlocked, match=r"po_lines_bad\.csv"):
-        pipeline.fail_if_blocked(report.summary())
+    with pytest.raises(steps.FeedWeekBlocked, match=r"po_lines_bad\.csv"):
+        steps.fail_if_blocked(report.summary())
 
 
 def test_bad_files_are_quarantined_whole_and_the_delivery_goes_on(rt: pipeline.Runtime) -> None:
@@ -155,7 +156,7 @@ def test_bad_files_are_quarantined_whole_and_the_delivery_goes_on(rt: pipeline.R
     raw_key = record["bytes"].split(f"s3://{rt.lake.name}/", 1)[1]
     assert rt.lake.get_bytes(raw_key) == cp1252
     assert record["reason"] and record["rule"] and record["run_id"]
-    assert record["quarantined_at"].endswith("+00:00")  # the run and the time (feeds.md)
+    assert record["quarantined_at"].endswith("+00:00")  # the run and the time (docs/feeds.md)
     assert len(po_state(rt, W37)) == 1
 
 
@@ -187,10 +188,10 @@ def test_rows_in_equal_rows_validated_plus_quarantined(rt: pipeline.Runtime) -> 
 
 def test_reference_file_failing_validation_keeps_previous_version(rt: pipeline.Runtime) -> None:
     seed_reference(rt.landing)
-    pipeline.ingest_reference(rt, W37)
+    steps.ingest_feed(rt, "reference", W37)
     bad = b.sites_csv(["DC-SG-01", "DC-SG-02", "DC-SG-03"]).replace(b",50,", b",-5,")
     rt.landing.put_bytes("reference/2026-09-15/sites.csv", bad)
-    report = pipeline.ingest_reference(rt, W38)
+    report = steps.ingest_feed(rt, "reference", W38)
     sites = state.read_state_at(rt.lake, "reference_sites", W38)
     assert sites is not None and sorted(sites["site_id"]) == ["DC-SG-01", "DC-SG-02"]
     assert any("previous version kept" in w for w in report.stray_warnings)
@@ -207,13 +208,13 @@ def test_milestones_carry_forward_and_mark_stale(rt: pipeline.Runtime) -> None:
     rt.landing.put_bytes(
         "milestones/2026-09-11/DC-SG-02.jsonl", b.milestone_report("DC-SG-02", "2026-09-11", done=1)
     )
-    pipeline.ingest_reference(rt, W37)
-    pipeline.ingest_milestones(rt, W37)
+    steps.ingest_feed(rt, "reference", W37)
+    steps.ingest_feed(rt, "milestones", W37)
     rt.landing.put_bytes(
         "milestones/2026-09-18/DC-SG-01.jsonl", b.milestone_report("DC-SG-01", "2026-09-18", done=3)
     )
-    pipeline.ingest_reference(rt, W38)
-    pipeline.ingest_milestones(rt, W38)
+    steps.ingest_feed(rt, "reference", W38)
+    steps.ingest_feed(rt, "milestones", W38)
     from buildout_tracker.publish import load_week_inputs
 
     ms = load_week_inputs(rt.lake, W38).milestones
@@ -238,13 +239,13 @@ def test_hiring_snapshot_carried_and_personal_data_never_leaves_landing(
     offers.append({"offer_id": "O-99", "req_id": "R-404", "candidate_id": "C-99"})
     rt.landing.put_bytes("hiring/2026-09-09/requisitions_1.csv", b.requisitions_csv(reqs))
     rt.landing.put_bytes("hiring/2026-09-09/offers_1.csv", b.offers_csv(offers))
-    report = pipeline.ingest_hiring(rt, W37)
+    report = steps.ingest_feed(rt, "hiring", W37)
     assert not report.blocked
     offers_out = next(f for f in report.files if f.kind == "offers")
     assert (offers_out.rows_valid, offers_out.rows_quarantined) == (20, 1), (
         "orphan req_id goes to quarantine"
     )
-    pipeline.ingest_hiring(rt, W38)  # nothing delivered: the W37 snapshot stays in force
+    steps.ingest_feed(rt, "hiring", W38)  # nothing delivered: the W37 snapshot stays in force
     reqs_state = state.read_state_at(rt.lake, "requisitions", W38)
     assert reqs_state is not None and len(reqs_state) == 20
     offers_state = state.read_state_at(rt.lake, "offers", W38)
@@ -287,8 +288,8 @@ def test_files_the_feed_cannot_take_are_refused_visibly_not_dropped(rt: pipeline
     } <= set(report.processed)
     assert run_procurement(rt, W37).processed == []  # a re-run: nothing new to announce
 
-    pipeline.ingest_reference(rt, W37)
-    ms = pipeline.ingest_milestones(rt, W37)
+    steps.ingest_feed(rt, "reference", W37)
+    ms = steps.ingest_feed(rt, "milestones", W37)
     by = {f.key.rsplit("/", 1)[1]: f for f in ms.files}
     assert (by["DC-SG-01.JSONL"].outcome, by["DC-SG-01.JSONL"].rule) == ("quarantined", "file_name")
     empty = by["DC-SG-02.jsonl"]
@@ -303,12 +304,12 @@ def test_incomplete_hiring_snapshot_never_replaces_the_ats_state(rt: pipeline.Ru
     offers = b.offers_csv([{"offer_id": f"O-{i}", "req_id": f"R-{i}"} for i in range(1, 4)])
     rt.landing.put_bytes("hiring/2026-09-09/requisitions_1.csv", b.requisitions_csv(reqs))
     rt.landing.put_bytes("hiring/2026-09-09/offers_1.csv", offers)
-    pipeline.ingest_hiring(rt, W37)
+    steps.ingest_feed(rt, "hiring", W37)
 
     more = [*reqs, {"req_id": "R-4"}]
     rt.landing.put_bytes("hiring/2026-09-16/requisitions_1.csv", b.requisitions_csv(more))
     rt.landing.put_bytes("hiring/2026-09-16/offers_1.csv", b.offers_csv([]))  # header only
-    report = pipeline.ingest_hiring(rt, W38)
+    report = steps.ingest_feed(rt, "hiring", W38)
     for name, n in (("requisitions", 3), ("offers", 3)):
         st = state.read_state_at(rt.lake, name, W38)
         assert st is not None and len(st) == n, name
@@ -320,7 +321,7 @@ def test_incomplete_hiring_snapshot_never_replaces_the_ats_state(rt: pipeline.Ru
 
     rt.landing.put_bytes("hiring/2026-09-23/requisitions_1.csv", b.requisitions_csv(more))
     rt.landing.put_bytes("hiring/2026-09-23/offers_1.csv", offers)  # same bytes as W37's
-    report = pipeline.ingest_hiring(rt, W39)
+    report = steps.ingest_feed(rt, "hiring", W39)
     assert {f.key: f.outcome for f in report.files}["hiring/2026-09-23/offers_1.csv"] == "duplicate"
     reqs_state = state.read_state_at(rt.lake, "requisitions", W39)
     offers_state = state.read_state_at(rt.lake, "offers", W39)
@@ -340,15 +341,15 @@ def test_a_wrongly_typed_milestone_value_refuses_the_row_not_the_week(
     rt.landing.put_bytes(
         "milestones/2026-09-11/DC-SG-01.jsonl", b.milestone_report("DC-SG-01", "2026-09-11", done=2)
     )
-    pipeline.ingest_reference(rt, W37)
-    pipeline.ingest_milestones(rt, W37)
+    steps.ingest_feed(rt, "reference", W37)
+    steps.ingest_feed(rt, "milestones", W37)
     bad = {"GROUNDBREAKING": {"percent_complete": "87%", "status": "finished"}}
     rt.landing.put_bytes(
         "milestones/2026-09-18/DC-SG-01.jsonl",
         b.milestone_report("DC-SG-01", "2026-09-18", done=3, **bad),
     )
-    pipeline.ingest_reference(rt, W38)
-    report = pipeline.ingest_milestones(rt, W38)
+    steps.ingest_feed(rt, "reference", W38)
+    report = steps.ingest_feed(rt, "milestones", W38)
     assert not report.blocked, report.block_reason
     f = next(f for f in report.files if f.key.endswith("DC-SG-01.jsonl"))
     assert (f.rows_in, f.rows_valid, f.rows_quarantined) == (8, 7, 1)
@@ -402,7 +403,7 @@ def test_a_superseded_file_no_longer_blocks_its_week(
 
 
 def test_a_file_landing_after_its_week_ran_is_taken_by_the_next_run(rt: pipeline.Runtime) -> None:
-    """feeds.md: a late file is picked up "when W is run again ..., and by the next week's run
+    """docs/feeds.md: a late file is picked up "when W is run again ..., and by the next week's run
     where the feed's rules carry state forward". Either way it counts once."""
     seed_reference(rt.landing)
     rt.landing.put_bytes("procurement/2026-09-08/po_lines_a.csv", b.po_lines_csv([b.po_line(1)]))
@@ -422,7 +423,7 @@ def test_a_file_landing_after_its_week_ran_is_taken_by_the_next_run(rt: pipeline
     assert outcome.outcome == "taken_late" and "2026-W38" in (outcome.reason or "")
     assert again.summary()["files_received"] == 1, "counted in the week that took it only"
     assert len(po_state(rt, W37)) == 1
-    assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
+    assert steps.stale_later_weeks(rt, "procurement", W37) == []
     assert run_procurement(rt, W38).summary() == report.summary()
 
 
@@ -434,13 +435,13 @@ def test_landing_objects_outside_the_layout_are_named_not_lost(rt: pipeline.Runt
     for key in ("procurement/po_lines_x.csv", "procurement/2026-9-8/po_lines_y.csv",
                 "po_lines_root.csv", "erp-exports/po_lines_z.csv"):  # fmt: skip
         rt.landing.put_bytes(key, body)
-    ref = pipeline.ingest_reference(rt, W37)
+    ref = steps.ingest_feed(rt, "reference", W37)
     assert ref.misplaced_new == ["erp-exports/", "po_lines_root.csv"]
     report = run_procurement(rt, W37)
     assert report.misplaced_new == ["procurement/2026-9-8/", "procurement/po_lines_x.csv"]
     said = "procurement/po_lines_x.csv is not in a delivery folder"
     assert any(said in w for w in report.stray_warnings)
     assert run_procurement(rt, W38).misplaced_new == []  # announced once
-    assert pipeline.ingest_reference(rt, W38).misplaced_new == []
+    assert steps.ingest_feed(rt, "reference", W38).misplaced_new == []
     saved = rt.lake.get_json(zones.feed_report("procurement", W38))
     assert any("procurement/2026-9-8/" in w for w in saved["stray_warnings"])

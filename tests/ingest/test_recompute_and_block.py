@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from buildout_tracker import pipeline
-from buildout_tracker.ingest.feed_week import FeedWeekReport, FileOutcome, _decide_block
+from buildout_tracker.ingest.blocking import decide_block
+from buildout_tracker.ingest.report import FeedWeekReport, FileOutcome
+from buildout_tracker.pipeline import steps
 from tests.ingest import builders as b
 from tests.ingest.steps import po_state, run_procurement, seed_reference
 
@@ -24,19 +26,19 @@ def test_rerun_of_an_earlier_week_with_new_data_names_later_weeks(rt: pipeline.R
 
     # Re-running W37 unchanged leaves the later weeks valid.
     run_procurement(rt, W37)
-    assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
+    assert steps.stale_later_weeks(rt, "procurement", W37) == []
 
     # A late W37 file changes W37's state: W38 and W39 were built on the old one.
     rt.landing.put_bytes("procurement/2026-09-13/po_lines_late.csv", b.po_lines_csv([b.po_line(9)]))
-    summary = pipeline.run_ingest_task("procurement", W37, "rerun", rt=rt)
+    summary = steps.run_ingest_task("procurement", W37, "rerun", rt=rt)
     assert summary["stale_later_weeks"] == [W38, W39]
-    with pytest.raises(pipeline.LaterWeeksStale, match="2026-W38, 2026-W39"):
-        pipeline.fail_if_later_weeks_stale([summary])
+    with pytest.raises(steps.LaterWeeksStale, match="2026-W38, 2026-W39"):
+        steps.fail_if_later_weeks_stale([summary])
 
     # Re-running them in order brings them up to date, with the late line carried forward.
     for week in (W38, W39):
         run_procurement(rt, week)
-    assert pipeline.stale_later_weeks(rt, "procurement", W37) == []
+    assert steps.stale_later_weeks(rt, "procurement", W37) == []
     assert len(po_state(rt, W39)) == 4
 
 
@@ -54,10 +56,10 @@ def test_block_threshold_is_strictly_above_five_percent(monkeypatch: pytest.Monk
     monkeypatch.delenv("BUILDOUT_QUARANTINE_THRESHOLD", raising=False)
     monkeypatch.delenv("BUILDOUT_QUARANTINE_THRESHOLD_PROCUREMENT", raising=False)
     at = _report(1000, 50)  # exactly 5 %
-    _decide_block(at)
+    decide_block(at)
     assert not at.blocked
     over = _report(1000, 51)  # 5.1 %
-    _decide_block(over)
+    decide_block(over)
     assert over.blocked
     assert over.block_reason is not None
     assert "procurement" in over.block_reason and "po_lines_1.csv" in over.block_reason
@@ -67,10 +69,10 @@ def test_block_threshold_is_strictly_above_five_percent(monkeypatch: pytest.Monk
 def test_block_threshold_per_feed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUILDOUT_QUARANTINE_THRESHOLD_PROCUREMENT", "0.10")
     under = _report(1000, 100)
-    _decide_block(under)
+    decide_block(under)
     assert not under.blocked
     hiring = _report(1000, 51, feed="hiring")
-    _decide_block(hiring)
+    decide_block(hiring)
     assert hiring.blocked, "the override is per feed"
 
 
@@ -79,11 +81,11 @@ def test_critical_table_rule_blocks_whatever_the_share() -> None:
     report.files[0].table_failures = [
         {"rule": "weights_sum_to_one", "severity": "critical", "message": "DC-SG-01 sums to 0.9"}
     ]
-    _decide_block(report)
+    decide_block(report)
     assert report.blocked and "weights_sum_to_one" in (report.block_reason or "")
     warned = _report(100, 0)
     warned.files[0].table_failures = [
         {"rule": "completed_in_order", "severity": "warning", "message": "x"}
     ]
-    _decide_block(warned)
+    decide_block(warned)
     assert not warned.blocked

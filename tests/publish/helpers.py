@@ -12,8 +12,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from buildout_tracker import pipeline
+from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.lake import Bucket
-from buildout_tracker.lake_server import LakeServer
+from buildout_tracker.pipeline import steps
 from buildout_tracker.publish import PublishResult, publish_week
 from tests.ingest import builders as b
 
@@ -122,7 +123,7 @@ def deliver(
 
 
 def ingest(rt: pipeline.Runtime, week: str) -> dict[str, Any]:
-    return {feed: pipeline.INGEST_STEPS[feed](rt, week) for feed in FEED_ORDER}
+    return {feed: steps.ingest_feed(rt, feed, week) for feed in FEED_ORDER}
 
 
 def ingest_and_publish(rt: pipeline.Runtime, week: str, run_id: str = "run-1") -> PublishResult:
@@ -189,10 +190,11 @@ def landing_files_of_week(landing: Bucket, week: str) -> dict[str, bytes]:
 def check_manifest(lake: Bucket, landing: Bucket, week: str) -> dict[str, Any]:
     """Assert that the week's manifest describes exactly what is published; returns it."""
     from buildout_tracker import settings
-    from buildout_tracker.ingest.feed_week import read_report
-    from buildout_tracker.publish import STATUS_FEEDS, manifest_key, table_key
+    from buildout_tracker.ingest.report import read_report
+    from buildout_tracker.registry import STATUS_FEEDS
     from buildout_tracker.tables import SCHEMAS, TABLE_NAMES
     from buildout_tracker.weeks import status_date
+    from buildout_tracker.zones import manifest_key, table_key
 
     m = lake.get_json(manifest_key(week))
     assert m["week"] == week

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from buildout_tracker import pipeline
-from buildout_tracker.lake_server import LakeServer
-from buildout_tracker.publish import manifest_key, publish_week, table_key
+from buildout_tracker.devtools.lake_server import LakeServer
+from buildout_tracker.publish import publish_week
 from buildout_tracker.tables import TABLE_NAMES
+from buildout_tracker.zones import manifest_key, table_key
 from tests.ingest import builders as b
 from tests.publish import helpers as h
 

@@ -9,8 +9,9 @@ import pyarrow.compute as pc
 import pytest
 
 from buildout_tracker import pipeline, tables
-from buildout_tracker.publish import AuditFailed, manifest_key, publish_week
-from buildout_tracker.tables.common import AuditFailure
+from buildout_tracker.publish import AuditFailed, publish_week
+from buildout_tracker.tables.audit_failure import AuditFailure
+from buildout_tracker.zones import manifest_key
 from tests.publish import helpers as h
 
 W37, W38 = h.W37, h.W38

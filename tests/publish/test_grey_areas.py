@@ -1,11 +1,12 @@
 """A blocked or silent feed publishes the week with the areas that depend on it grey,
-whatever their numbers. A blocked feed's tables are not published for the week (feeds.md:
+whatever their numbers. A blocked feed's tables are not published for the week (docs/feeds.md:
 "nothing built on it is published for that week"): the manifest names them withheld and why;
 a silent feed's tables are published from the state carried forward."""
 
 from __future__ import annotations
 
 from buildout_tracker import pipeline
+from buildout_tracker.pipeline import steps
 from buildout_tracker.publish import read_published
 from tests.ingest import builders as b
 from tests.publish import helpers as h
@@ -107,7 +108,7 @@ def test_milestones_blocked_greys_only_data_centers_and_program(rt: pipeline.Run
         assert not [x for x in card[area]["rag_reasons"] if "milestones" in x]
         # Its own measures still rate it; W38's hiring files repeat W37's bytes and count.
         assert card[area]["rag_reasons"] == scorecard(rt, W37)[area]["rag_reasons"]
-    hiring = pipeline.ingest_hiring(rt, W38)
+    hiring = steps.ingest_feed(rt, "hiring", W38)
     assert {f.outcome for f in hiring.files} == {"duplicate"} and hiring.delivered
     published = read_published(rt.lake, W38)
     assert "site_progress_weekly" not in published and "milestone_status_weekly" not in published

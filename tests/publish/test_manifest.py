@@ -11,8 +11,10 @@ import pytest
 
 from buildout_tracker import pipeline
 from buildout_tracker.lake import Bucket
-from buildout_tracker.publish import manifest_key, publish_week, row_content_sha256, table_key
+from buildout_tracker.publish import publish_week
+from buildout_tracker.publish.write import row_content_sha256
 from buildout_tracker.tables import TABLE_NAMES
+from buildout_tracker.zones import manifest_key, table_key
 from tests.publish import helpers as h
 
 W37, W38 = h.W37, h.W38

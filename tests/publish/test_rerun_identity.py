@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from buildout_tracker import cycle, pipeline
+from buildout_tracker import pipeline
 from buildout_tracker.generator import BucketSink, generate
-from buildout_tracker.publish import manifest_key, table_key
+from buildout_tracker.pipeline import cycle
 from buildout_tracker.tables import TABLE_NAMES
+from buildout_tracker.zones import manifest_key, table_key
 from tests.publish import helpers as h
 
 WEEKS = [h.W37, h.W38, h.W39]
@@ -17,8 +18,8 @@ WEEKS = [h.W37, h.W38, h.W39]
 def run(rt: pipeline.Runtime, weeks: list[str], run_id: str) -> None:
     rt.run_id = run_id
     for week in weeks:
-        outcome = cycle.run_week(rt, week, docs=False, notify=False)
-        assert outcome.published is not None, cycle.week_line(outcome)
+        outcome = cycle.run_week(rt, week, docs=False)
+        assert outcome.published is not None, outcome.error
 
 
 def tables_of(rt: pipeline.Runtime) -> dict[str, bytes]:

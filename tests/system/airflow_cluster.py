@@ -24,9 +24,9 @@ from unittest import mock
 
 import requests
 
-from buildout_tracker import procs
-from buildout_tracker.airflow_env import airflow_env, connection_env
-from buildout_tracker.lake_server import LakeServer
+from buildout_tracker.devtools import procs
+from buildout_tracker.devtools.lake_server import LakeServer
+from buildout_tracker.orchestration.airflow_env import airflow_env, connection_env
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 PG_BIN = Path(os.environ.get("BUILDOUT_PG_BIN", "/usr/lib/postgresql/15/bin"))

@@ -7,7 +7,7 @@ import dataclasses
 import pyarrow as pa
 import pytest
 
-from buildout_tracker.tables import SCHEMAS, common, compute_all
+from buildout_tracker.tables import SCHEMAS, arrow, compute_all
 from buildout_tracker.tables.audit import audit_week
 
 from . import factory as f
@@ -23,7 +23,7 @@ def week():  # type: ignore[no-untyped-def]
 def _edit(tables, name, fn):  # type: ignore[no-untyped-def]
     df = tables[name].to_pandas()
     df = fn(df) if fn else df
-    return {**tables, name: common.to_table(df, SCHEMAS[name])}
+    return {**tables, name: arrow.to_table(df, SCHEMAS[name])}
 
 
 def _checks(failures) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]

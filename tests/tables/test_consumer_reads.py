@@ -1,6 +1,6 @@
 """Published schemas read back as consumers do: a Hive-partitioned folder per table, two weeks.
 
-Local files only: the point is that Parquet files carrying `week` (as tables.md asks) and a
+Local files only: the point is that Parquet files carrying `week` (as docs/data-dictionary.md asks) and a
 `week=` folder read with pandas, pyarrow and DuckDB without help.
 """
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from buildout_tracker.tables import common, procurement_weekly
+from buildout_tracker.tables import definitions as d
+from buildout_tracker.tables import procurement_weekly
 
 from . import factory as f
 
@@ -185,7 +186,7 @@ def test_committed_change_against_last_week_only() -> None:
 def test_live_line_without_rate_stops_the_week() -> None:
     po = f.po_lines({**SERVERS, "currency": "MYR"})
     fx = f.fx_rates(("MYR", "2026-12-01", 0.22))  # only after the status date
-    with pytest.raises(common.MissingFxRate, match="MYR"):
+    with pytest.raises(d.MissingFxRate, match="MYR"):
         procurement_weekly.compute(f.make_inputs(po_lines=po, fx_rates=fx))
 
 

@@ -14,28 +14,24 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from buildout_tracker import registry
+
 from . import fx_rates, hiring, milestones, procurement, reference
 from .checks import RowCheck, check_rows
 from .gx_suite import GxFileResult, GxValidator
 from .parsing import FileError, ParsedFile, parse_file
-from .schema import Column, FileSpec, Rule, RuleContext
+from .schema import Column, Rule, RuleContext
+from .spec import FileSpec
 
-SPECS: dict[str, tuple[FileSpec, ...]] = {
-    "procurement": procurement.SPECS,
-    "fx_rates": fx_rates.SPECS,
-    "milestones": milestones.SPECS,
-    "hiring": hiring.SPECS,
-    "reference": reference.SPECS,
+# Each feed's module is named for the feed (`feeds/<feed>.py`) and declares its file kinds.
+_MODULES = {
+    m.__name__.rsplit(".", 1)[-1]: m for m in (fx_rates, hiring, milestones, procurement, reference)
 }
+SPECS: dict[str, tuple[FileSpec, ...]] = {f.name: _MODULES[f.name].SPECS for f in registry.FEEDS}
 
-# The file names each feed accepts, as feeds.md writes them (the specs hold the same as regexes).
-FILE_NAMES: dict[str, tuple[str, ...]] = {
-    "procurement": ("po_lines_*.csv",),
-    "fx_rates": ("fx_rates_*.csv",),
-    "milestones": ("*.jsonl",),
-    "hiring": ("requisitions_*.csv", "offers_*.csv"),
-    "reference": ("sites.csv", "milestone_plan.csv", "budget_plan.csv", "hiring_plan.csv"),
-}
+# The file names each feed accepts, as docs/feeds.md writes them (the specs hold the same as
+# regexes; a test checks they agree).
+FILE_NAMES: dict[str, tuple[str, ...]] = {f.name: f.file_names for f in registry.FEEDS}
 
 
 def file_patterns(feed: str) -> tuple[str, ...]:

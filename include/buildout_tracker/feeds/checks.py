@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .pii import mask_emails
-from .schema import FileSpec, RuleContext, contains_email
+from .pii import contains_email, mask_emails
+from .schema import RuleContext
+from .spec import FileSpec
 
 
 @dataclass
@@ -124,7 +125,7 @@ def check_rows(
 
 
 def _mask_free_text(spec: FileSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """A free-text value is kept (feeds.md accepts any text there) with its e-mail addresses
+    """A free-text value is kept (docs/feeds.md accepts any text there) with its e-mail addresses
     masked, so that they go no further than landing (`no_personal_data` reports them)."""
     cols = [c for c in spec.free_text_columns if c in frame.columns]
     hits = {c: contains_email(frame[c]) for c in cols}

@@ -1,4 +1,4 @@
-"""The enumerations of feeds.md, in one place."""
+"""The enumerations of docs/feeds.md, in one place."""
 
 from __future__ import annotations
 

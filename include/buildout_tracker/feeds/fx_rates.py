@@ -8,7 +8,9 @@ currencies and dates; USD is 1 and need not be sent.
 from __future__ import annotations
 
 from .enums import CURRENCY_PATTERN
-from .schema import Column, FileSpec, between
+from .rules import between
+from .schema import Column
+from .spec import FileSpec
 
 COLUMNS = (
     Column("currency", "text", required=True, pattern=CURRENCY_PATTERN),

@@ -34,7 +34,8 @@ from typing import Any
 import pandas as pd
 
 from .pii import mask_value
-from .schema import SEVERITY_ORDER, Exp, FileSpec, RuleContext
+from .schema import SEVERITY_ORDER, Exp, RuleContext
+from .spec import FileSpec
 
 RAW_VALUE_KEYS = (
     "partial_unexpected_list",
@@ -290,8 +291,17 @@ class GxValidator:
             descriptions={r.id: r.description for r in spec.all_rules},
         )
 
+    def forget_results(self) -> None:
+        """Drop the validation results kept so far (suites stay): Data Docs built next show
+        only what is validated from now on (one feed-week's files)."""
+        if self._context is None:
+            return
+        store = self._context.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
+
     def build_data_docs(self, out_dir: Path) -> Path:
-        """Write GX Data Docs (HTML) of every validation run so far; return index.html."""
+        """Write GX Data Docs (HTML) of the validation results kept; return index.html."""
         context = self._ctx()
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

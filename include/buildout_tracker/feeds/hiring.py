@@ -20,7 +20,9 @@ from .enums import (
     ROLE_FAMILIES,
     WORKSTREAMS,
 )
-from .schema import Column, FileSpec, between, in_set, pair_ge, present_exactly_when, unique
+from .rules import between, in_set, pair_ge, present_exactly_when, unique
+from .schema import Column
+from .spec import FileSpec
 
 REQUISITION_COLUMNS = (
     Column("req_id", "text", required=True),

@@ -4,7 +4,7 @@ Severities:
 - critical, row: required fields, enums, site known, forecast while incomplete, actual date
   present exactly when complete and not after the report's status_date, percent 0..100 and
   100 exactly when complete. A broken row is quarantined.
-- warning, row (reported, never quarantined, as feeds.md says): a forecast before the
+- warning, row (reported, never quarantined, as docs/feeds.md says): a forecast before the
   status date on an incomplete milestone (`forecast_not_before_status_date`); a milestone
   completed before an earlier one in the order (`completed_in_order`: complete while an
   earlier milestone of the same site is not, or completed on an earlier date than it).
@@ -22,17 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .enums import MILESTONE_CODES, MILESTONE_ORDER, MILESTONE_STATUSES
-from .schema import (
-    Column,
-    FileSpec,
-    RuleContext,
-    When,
-    between,
-    helper_rule,
-    in_set,
-    pair_ge,
-    present_exactly_when,
-)
+from .rules import between, helper_rule, in_set, pair_ge, present_exactly_when
+from .schema import Column, RuleContext, When
+from .spec import FileSpec
 
 INCOMPLETE = ("not_started", "in_progress")
 

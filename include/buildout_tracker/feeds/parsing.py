@@ -39,8 +39,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .pii import hash_column, mask_value
-from .schema import MASK, Column, FileSpec, hashed_name
+from .pii import MASK, hash_column, mask_value
+from .schema import Column, hashed_name
+from .spec import FileSpec
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,19 @@
-"""Personal data: keyed hashing of candidate ids, e-mail detection, masking of raw values."""
+"""Personal data: e-mail detection, masking of raw values, keyed hashing of candidate ids."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .schema import EMAIL_RE, MASK
+# An e-mail address anywhere in a value (the no_personal_data rule, masking of raw values).
+EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+EMAIL_RE = re.compile(EMAIL_PATTERN)
+MASK = "<masked>"
 
 
 def hmac_hex(key: bytes, value: str) -> str:
@@ -35,5 +40,19 @@ def mask_value(value: object) -> object:
 
 
 def mask_emails(series: pd.Series) -> pd.Series:
-    found = series.str.contains(EMAIL_RE.pattern, regex=True).fillna(False).astype(bool)
-    return series.where(~found, MASK)
+    return series.where(~contains_email(series), MASK)
+
+
+def contains_email(s: pd.Series) -> pd.Series:
+    """True where the value holds an e-mail address (EMAIL_PATTERN found anywhere).
+
+    The pattern needs an `@`: the regex runs only on the values that hold one (a plain
+    substring scan is several times cheaper than the regex on every value).
+    """
+    has_at = s.str.contains("@", regex=False).fillna(False).to_numpy(dtype=bool)
+    found = np.zeros(len(s), dtype=bool)
+    idx = np.flatnonzero(has_at)
+    if len(idx):
+        hit = s.iloc[idx].str.contains(EMAIL_PATTERN, regex=True).fillna(False)
+        found[idx] = hit.to_numpy(dtype=bool)
+    return pd.Series(found, index=s.index)

@@ -18,18 +18,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .enums import CATEGORIES, CURRENCY_PATTERN, PO_STATUSES, SITE_CATEGORIES, WORKSTREAMS
-from .schema import (
-    Column,
-    Exp,
-    FileSpec,
-    Rule,
-    RuleContext,
-    When,
-    between,
-    helper_rule,
-    in_set,
-    pair_ge,
-)
+from .rules import between, helper_rule, in_set, pair_ge
+from .schema import Column, Exp, Rule, RuleContext, When
+from .spec import FileSpec
 
 # "to the cent": |net_value - quantity * unit_price| at most half a cent (float noise allowed).
 CENT_TOLERANCE = 0.005 + 1e-6

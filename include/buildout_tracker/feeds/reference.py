@@ -20,7 +20,9 @@ from .enums import (
     ROLE_FAMILIES,
     WORKSTREAMS,
 )
-from .schema import Column, FileSpec, RuleContext, between, helper_rule, unique
+from .rules import between, helper_rule, unique
+from .schema import Column, RuleContext
+from .spec import FileSpec
 
 WEIGHT_TOLERANCE = 1e-6
 

@@ -1,4 +1,4 @@
-"""Synthetic source systems: a deterministic program history written as feeds.md says.
+"""Synthetic source systems: a deterministic program history written as docs/feeds.md says.
 
     from buildout_tracker.generator import DirSink, generate
     generate(["2026-W37", "2026-W38"], scale="small", seed=7, sink=DirSink("landing"))

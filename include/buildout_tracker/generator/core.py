@@ -18,8 +18,8 @@ from buildout_tracker.generator.project_controls import ProjectControls
 from buildout_tracker.generator.scales import get_scale
 from buildout_tracker.generator.sinks import Sink
 from buildout_tracker.generator.treasury import Treasury
+from buildout_tracker.registry import NAMES as FEEDS
 
-FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
 LOOKAHEAD_WEEKS = 32  # simulated past the range: open pipelines look real, and a shorter range is a prefix of a longer one
 
 

@@ -244,7 +244,5 @@ def _num(x: float) -> str:
 
 
 def plan_to_date(amounts: dict[str, float] | dict[str, int], d: date) -> float:
-    """The plan due by `d`, with the definition the published tables use."""
-    from buildout_tracker.tables.common import plan_share_to_date
-
-    return sum(amount * plan_share_to_date(q, d) for q, amount in amounts.items())
+    """The plan due by `d`: the calendar's share of each quarter due, as the tables use it."""
+    return sum(amount * wk.plan_share_to_date(q, d) for q, amount in amounts.items())

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from buildout_tracker import registry, zones
 from buildout_tracker.lake import Bucket
-from buildout_tracker.weeks import week_dates
+from buildout_tracker.weeks import shift, week_dates
 
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -41,12 +42,9 @@ def late_deliveries(
     landing: Bucket, lake: Bucket, feed: str, week: str, lookback: int
 ) -> list[Delivery]:
     """Files of the `lookback` weeks before `week` that landed after their own week ran: the
-    week has a ledger and neither it nor a later week's ledger knows the file (feeds.md: a
+    week has a ledger and neither it nor a later week's ledger knows the file (docs/feeds.md: a
     late file is picked up "by the next week's run where the feed's rules carry state
     forward"). A week never run keeps its files for its own run (a backfill)."""
-    from buildout_tracker.ingest import zones
-    from buildout_tracker.weeks import shift
-
     known: set[str] = set()
     ran: list[str] = []
     for k in range(lookback, 0, -1):
@@ -57,9 +55,6 @@ def late_deliveries(
             known.update(f["key"] for f in ledger.get("files", []))
     late = [d for w in ran for d in deliveries(landing, feed, w) if d.key not in known]
     return sorted(late, key=lambda d: (d.delivery_date, d.key))
-
-
-FEEDS = ("procurement", "fx_rates", "milestones", "hiring", "reference")
 
 
 def misplaced(landing: Bucket, feed: str) -> list[str]:
@@ -73,5 +68,5 @@ def misplaced(landing: Bucket, feed: str) -> list[str]:
     ]
     if feed == "reference":
         found += [o.key for o in landing.iter_top("")]
-        found += [f"{name}/" for name in landing.folders("") if name not in FEEDS]
+        found += [f"{name}/" for name in landing.folders("") if name not in registry.NAMES]
     return sorted(found)

@@ -23,8 +23,9 @@ from datetime import date
 
 import pandas as pd
 
-from buildout_tracker.ingest import zones
-from buildout_tracker.ingest.feed_week import (
+from buildout_tracker import registry, zones
+from buildout_tracker.ingest.ledger import ingested_validated_key
+from buildout_tracker.ingest.report import (
     DUPLICATE,
     INGESTED,
     QUARANTINED,
@@ -32,23 +33,14 @@ from buildout_tracker.ingest.feed_week import (
     FeedWeekReport,
     FileOutcome,
     concat_validated,
-    frame_to_parquet,
 )
-from buildout_tracker.lake import Bucket
+from buildout_tracker.lake import Bucket, frame_parquet_bytes
 from buildout_tracker.timing import phase
 from buildout_tracker.weeks import parse_week, previous, week_dates, week_key
 
 log = logging.getLogger(__name__)
 
-REFERENCE_FILES = zones.FEED_FILES["reference"]
-# The states each feed owns.
-FEED_STATES: dict[str, tuple[str, ...]] = {
-    "procurement": ("po_lines",),
-    "fx_rates": ("fx_rates",),
-    "milestones": ("milestones",),
-    "hiring": ("requisitions", "offers"),
-    "reference": tuple(f"reference_{name}" for name in REFERENCE_FILES),
-}
+REFERENCE_FILES = registry.feed("reference").kinds
 PO_KEY = ["po_number", "po_line"]
 ORDER = ["_delivery_date", "_file", "_row"]
 
@@ -62,7 +54,7 @@ class StateRef:
 
 
 def _weeks_with_state(lake: Bucket, name: str) -> list[str]:
-    weeks = [f[5:] for f in lake.folders(f"state/{name}/") if f.startswith("week=")]
+    weeks = [f[5:] for f in lake.folders(zones.state_prefix(name)) if f.startswith("week=")]
     return sorted(weeks, key=parse_week)
 
 
@@ -72,7 +64,7 @@ def latest_state_before(
     # The usual case, one read whatever the history's length: the week itself or the one
     # before has its state (every processed week writes one, carried forward if unchanged).
     for w in ([week] if inclusive else []) + [previous(week)]:
-        meta = lake.get_json_or_none(_meta_key(name, w))
+        meta = lake.get_json_or_none(zones.state_meta(name, w))
         if meta is not None:
             return StateRef(name, w, zones.state_table(name, w), meta.get("sha256", ""))
     target = parse_week(week)
@@ -85,18 +77,14 @@ def latest_state_before(
         return None
     w = candidates[-1]
     key = zones.state_table(name, w)
-    meta = lake.get_json_or_none(_meta_key(name, w)) or {}
+    meta = lake.get_json_or_none(zones.state_meta(name, w)) or {}
     return StateRef(name, w, key, meta.get("sha256", ""))
-
-
-def _meta_key(name: str, week: str) -> str:
-    return f"state/{name}/week={week}/_meta.json"
 
 
 def read_state(lake: Bucket, ref: StateRef | None) -> pd.DataFrame | None:
     if ref is None:
         return None
-    return lake.read_parquet(ref.key).to_pandas()
+    return lake.read_frame(ref.key)
 
 
 def write_state(
@@ -109,12 +97,12 @@ def write_state(
 def _write_state(
     lake: Bucket, name: str, week: str, frame: pd.DataFrame, base: StateRef | None, note: str
 ) -> StateRef:
-    data = frame_to_parquet(frame)
+    data = frame_parquet_bytes(frame)
     sha = hashlib.sha256(data).hexdigest()
     key = zones.state_table(name, week)
     lake.put_bytes(key, data)
     lake.put_json(
-        _meta_key(name, week),
+        zones.state_meta(name, week),
         {
             "name": name,
             "week": week,
@@ -133,11 +121,11 @@ def stale_later_weeks(lake: Bucket, name: str, week: str) -> list[str]:
     the first whose base changed, and every week after it, since each is built on the last."""
     weeks = [w for w in _weeks_with_state(lake, name) if parse_week(w) > parse_week(week)]
     for i, w in enumerate(weeks):
-        meta = lake.get_json_or_none(_meta_key(name, w)) or {}
+        meta = lake.get_json_or_none(zones.state_meta(name, w)) or {}
         base_week = meta.get("base_week")
         if base_week is None:
             continue
-        base_meta = lake.get_json_or_none(_meta_key(name, base_week)) or {}
+        base_meta = lake.get_json_or_none(zones.state_meta(name, base_week)) or {}
         if base_meta.get("sha256") != meta.get("base_sha256"):
             return weeks[i:]
     return []
@@ -304,7 +292,7 @@ def _hiring_snapshot(
             key = f.validated_key if f.outcome == INGESTED else _validated_key_of(lake, f)
             if key is None:
                 return None, f"no validated rows found for {f.key}"
-            parts.append(lake.read_parquet(key).to_pandas())
+            parts.append(lake.read_frame(key))
         if not parts:
             return None, f"no {kind} file delivered that day"
         frames[kind] = pd.concat(parts, ignore_index=True)
@@ -317,11 +305,7 @@ def _validated_key_of(lake: Bucket, duplicate: FileOutcome) -> str | None:
         return None
     day = date.fromisoformat(duplicate.duplicate_of.split("/")[1])
     feed = duplicate.key.split("/", 1)[0]
-    ledger = lake.get_json_or_none(zones.ledger_week(feed, week_key(day)))
-    for f in (ledger or {}).get("files", []):
-        if f["key"] == duplicate.duplicate_of and f["outcome"] == INGESTED:
-            return f.get("validated_key")
-    return None
+    return ingested_validated_key(lake, feed, week_key(day), duplicate.duplicate_of)
 
 
 def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[str, str]:
@@ -342,9 +326,7 @@ def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[st
         if good:
             latest = good[-1]
             frame = (
-                lake.read_parquet(latest.validated_key).to_pandas()
-                if latest.validated_key
-                else pd.DataFrame()
+                lake.read_frame(latest.validated_key) if latest.validated_key else pd.DataFrame()
             )
             write_state(lake, state_name, week, frame, base, f"replaced by {latest.key}")
             said[name] = f"replaced by {latest.key}"

@@ -11,13 +11,16 @@ import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
 from buildout_tracker.tables import (
-    common,
+    arrow,
     data_quality_weekly,
     hiring_weekly,
     milestone_status_weekly,
     procurement_weekly,
     program_scorecard,
     site_progress_weekly,
+)
+from buildout_tracker.tables import (
+    definitions as d,
 )
 
 MODULES = (
@@ -35,15 +38,15 @@ KEYS: dict[str, tuple[str, ...]] = {m.NAME: m.KEYS for m in MODULES}
 
 def compute_all(inputs: WeekInputs) -> dict[str, pa.Table]:
     """Every table of the week, by name, in TABLE_NAMES order (the scorecard reads the others)."""
-    lines = common.line_amounts(inputs)
+    lines = d.line_amounts(inputs)
     milestones = milestone_status_weekly.frame(inputs)
     procurement = procurement_weekly.compute(inputs, lines=lines)
     site_progress = site_progress_weekly.compute(inputs, milestones=milestones, lines=lines)
     hiring = hiring_weekly.compute(inputs)
     return {
         procurement_weekly.NAME: procurement,
-        milestone_status_weekly.NAME: common.to_table(
-            common.with_week(milestones, inputs), milestone_status_weekly.SCHEMA
+        milestone_status_weekly.NAME: arrow.to_table(
+            arrow.with_week(milestones, inputs), milestone_status_weekly.SCHEMA
         ),
         site_progress_weekly.NAME: site_progress,
         hiring_weekly.NAME: hiring,

@@ -1,6 +1,6 @@
 """Athena (Hive) DDL for the published tables, generated from their Arrow schemas.
 
-`week` is both a column inside every Parquet file (tables.md: every row carries it) and the Hive
+`week` is both a column inside every Parquet file (docs/data-dictionary.md: every row carries it) and the Hive
 partition key of the path (`week=2026-W48/`). Athena forbids a name in both the column list and
 PARTITIONED BY, so the DDL declares `week` only as the partition column; Athena then reads it
 from the path and never from the file, which is harmless because the publisher writes the same
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from buildout_tracker.tables import SCHEMAS
-from buildout_tracker.tables.common import description
+from buildout_tracker.tables.arrow import description
 
 PARTITION_COLUMN = "week"
 

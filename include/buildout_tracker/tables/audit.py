@@ -18,7 +18,7 @@ from buildout_tracker.tables import (
     KEYS,
     SCHEMAS,
     TABLE_NAMES,
-    common,
+    audit_failure,
     data_quality_weekly,
     hiring_weekly,
     milestone_status_weekly,
@@ -26,7 +26,10 @@ from buildout_tracker.tables import (
     program_scorecard,
     site_progress_weekly,
 )
-from buildout_tracker.tables.common import AuditFailure
+from buildout_tracker.tables import (
+    definitions as d,
+)
+from buildout_tracker.tables.audit_failure import AuditFailure
 
 __all__ = ["AuditFailure", "audit_week"]
 
@@ -71,7 +74,7 @@ def audit_week(tables: Mapping[str, pa.Table], inputs: WeekInputs) -> list[Audit
                 out.append(AuditFailure(name, "check_error", f"{type(exc).__name__}: {exc}"))
 
     try:
-        lines = common.line_amounts(inputs)
+        lines = d.line_amounts(inputs)
     except Exception as exc:
         out.append(AuditFailure(procurement_weekly.NAME, "inputs", f"{type(exc).__name__}: {exc}"))
         lines = None
@@ -96,7 +99,7 @@ def _structure(name: str, table: pa.Table, inputs: WeekInputs) -> list[AuditFail
     expected = SCHEMAS[name]
     for column in table.column_names:
         lowered = column.lower()
-        if any(marker in lowered for marker in common.PERSONAL_DATA_MARKERS):
+        if any(marker in lowered for marker in audit_failure.PERSONAL_DATA_MARKERS):
             out.append(
                 AuditFailure(
                     name, "personal_data", f"column {column!r} may hold personal data or free text"
@@ -173,8 +176,8 @@ def _ranges(name: str, df: pd.DataFrame) -> list[AuditFailure]:
 def _site_rows(frames: Mapping[str, pd.DataFrame], inputs: WeekInputs) -> list[AuditFailure]:
     """Both site tables cover exactly the register's sites that have reported at least once."""
     out: list[AuditFailure] = []
-    reported = set(common.keyed(inputs.milestones, ["site_id"])["site_id"])
-    register = set(common.keyed(inputs.sites, ["site_id"])["site_id"])
+    reported = set(d.keyed(inputs.milestones, ["site_id"])["site_id"])
+    register = set(d.keyed(inputs.sites, ["site_id"])["site_id"])
     want = reported & register
     for name in (milestone_status_weekly.NAME, site_progress_weekly.NAME):
         if name in frames:

@@ -19,56 +19,58 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
-from buildout_tracker.tables import common as c
+from buildout_tracker.tables import arrow, audit_failure
 
 NAME = "data_quality_weekly"
 KEYS: tuple[str, ...] = ("feed", "file", "rule")
 DELIVERY_RULE = "delivery"
 SEVERITIES = ("critical", "warning", "info")
 
-SCHEMA = c.schema(
-    c.col("feed", pa.string(), "Feed: procurement, fx_rates, milestones, hiring or reference."),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("feed", pa.string(), "Feed: procurement, fx_rates, milestones, hiring or reference."),
+    arrow.col(
         "file",
         pa.string(),
         "File name the rule ran on; null for feed-level rules and delivery rows.",
     ),
-    c.col("rule", pa.string(), "Rule name; delivery for the feed's delivery row."),
-    c.col("severity", pa.string(), "critical, warning or info."),
-    c.col("rows_checked", pa.int64(), "Rows the rule checked (delivery rows: rows_in)."),
-    c.col("rows_failed", pa.int64(), "Rows that broke the rule (delivery rows: rows_quarantined)."),
-    c.col(
+    arrow.col("rule", pa.string(), "Rule name; delivery for the feed's delivery row."),
+    arrow.col("severity", pa.string(), "critical, warning or info."),
+    arrow.col("rows_checked", pa.int64(), "Rows the rule checked (delivery rows: rows_in)."),
+    arrow.col(
+        "rows_failed", pa.int64(), "Rows that broke the rule (delivery rows: rows_quarantined)."
+    ),
+    arrow.col(
         "success", pa.bool_(), "True when the rule passed (delivery rows: the week is not blocked)."
     ),
-    c.col(
+    arrow.col(
         "files_received",
         pa.int64(),
         "Delivery rows: files that landed in the week, duplicates included; null on rule rows.",
     ),
-    c.col(
+    arrow.col(
         "duplicates_skipped",
         pa.int64(),
         "Delivery rows: files skipped as repeats of bytes already delivered; null on rule rows.",
     ),
-    c.col(
+    arrow.col(
         "files_quarantined",
         pa.int64(),
         "Delivery rows: whole files quarantined; null on rule rows.",
     ),
-    c.col(
+    arrow.col(
         "rows_in",
         pa.int64(),
         "Delivery rows: data rows read from the week's accepted files; null on rule rows.",
     ),
-    c.col(
+    arrow.col(
         "rows_quarantined", pa.int64(), "Delivery rows: rows sent to quarantine; null on rule rows."
     ),
-    c.col(
+    arrow.col(
         "blocked",
         pa.bool_(),
         "Delivery rows: true when the feed's week is blocked; null on rule rows.",
     ),
-    c.col(
+    arrow.col(
         "blocked_reason",
         pa.string(),
         "Delivery rows: why the week is blocked (file and rule); null otherwise.",
@@ -118,24 +120,26 @@ def compute(inputs: WeekInputs) -> pa.Table:
         ignore_index=True,
     )
     df = df.astype("object")
-    df["_file"] = df["file"].map(lambda v: "" if c._isnull(v) else str(v))
+    df["_file"] = df["file"].map(lambda v: "" if arrow.isnull(v) else str(v))
     df["_kind"] = (df["rule"] != DELIVERY_RULE).astype(int)
     df = df.sort_values(["feed", "_kind", "_file", "rule"], kind="mergesort").drop(
         columns=["_file", "_kind"]
     )
-    return c.to_table(c.with_week(df.reset_index(drop=True), inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(df.reset_index(drop=True), inputs), SCHEMA)
 
 
-def check(table: pa.Table, inputs: WeekInputs) -> list[c.AuditFailure]:
-    out: list[c.AuditFailure] = []
+def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailure]:
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
     bad = set(df["severity"].dropna()) - set(SEVERITIES) if len(df) else set()
     if bad:
-        out.append(c.AuditFailure(NAME, "severity_values", f"unknown severity {sorted(bad)}"))
+        out.append(
+            audit_failure.AuditFailure(NAME, "severity_values", f"unknown severity {sorted(bad)}")
+        )
     feeds = set(df.loc[df["rule"] == DELIVERY_RULE, "feed"]) if len(df) else set()
     if feeds != set(inputs.feed_status):
         out.append(
-            c.AuditFailure(
+            audit_failure.AuditFailure(
                 NAME,
                 "delivery_rows",
                 f"delivery rows for {sorted(feeds)}, feeds {sorted(inputs.feed_status)}",
@@ -144,5 +148,5 @@ def check(table: pa.Table, inputs: WeekInputs) -> list[c.AuditFailure]:
     failed = pd.to_numeric(df["rows_failed"], errors="coerce")
     checked = pd.to_numeric(df["rows_checked"], errors="coerce")
     if (failed > checked).fillna(False).any():
-        out.append(c.AuditFailure(NAME, "rows_failed", "more rows failed than checked"))
+        out.append(audit_failure.AuditFailure(NAME, "rows_failed", "more rows failed than checked"))
     return out

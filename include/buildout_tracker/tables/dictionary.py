@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from buildout_tracker.settings import PROJECT_ROOT
 from buildout_tracker.tables import KEYS, MODULES, SCHEMAS, TABLE_NAMES
+from buildout_tracker.tables.arrow import description
 from buildout_tracker.tables.athena import PARTITION_COLUMN
-from buildout_tracker.tables.common import description
 
 DOC_PATH = PROJECT_ROOT / "docs" / "data-dictionary.md"
 

@@ -26,53 +26,56 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
-from buildout_tracker.tables import common as c
+from buildout_tracker.tables import arrow, audit_failure
+from buildout_tracker.tables import definitions as d
 
 NAME = "hiring_weekly"
 KEYS: tuple[str, ...] = ("workstream", "role_family")
 
-SCHEMA = c.schema(
-    c.col("workstream", pa.string(), "Workstream."),
-    c.col("role_family", pa.string(), "Role family."),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("workstream", pa.string(), "Workstream."),
+    arrow.col("role_family", pa.string(), "Role family."),
+    arrow.col(
         "planned_hires_to_date",
         pa.float64(),
         "Hiring plan prorated to the status date (quarters ended in full, current quarter by days elapsed).",
     ),
-    c.col(
+    arrow.col(
         "hires_to_date",
         pa.int64(),
         "Hires (highest offer version accepted) with hire date on or before the status date.",
     ),
-    c.col("hires_this_week", pa.int64(), "Hires with hire date inside the week, Monday to Sunday."),
-    c.col(
+    arrow.col(
+        "hires_this_week", pa.int64(), "Hires with hire date inside the week, Monday to Sunday."
+    ),
+    arrow.col(
         "attainment",
         pa.float64(),
         "hires_to_date / planned_hires_to_date; null when nothing is planned to date.",
     ),
-    c.col("open_reqs", pa.int64(), "Requisitions with status open."),
-    c.col("on_hold_reqs", pa.int64(), "Requisitions with status on_hold."),
-    c.col(
+    arrow.col("open_reqs", pa.int64(), "Requisitions with status open."),
+    arrow.col("on_hold_reqs", pa.int64(), "Requisitions with status on_hold."),
+    arrow.col(
         "open_reqs_over_90_days",
         pa.int64(),
         "Open requisitions with status_date minus opened_date above 90 days.",
     ),
-    c.col(
+    arrow.col(
         "offers_extended_this_week",
         pa.int64(),
         "Offers whose highest version has extended_date inside the week.",
     ),
-    c.col(
+    arrow.col(
         "offer_acceptance_rate",
         pa.float64(),
         "accepted / (accepted + declined) over highest versions resolved to date; null when none.",
     ),
-    c.col(
+    arrow.col(
         "time_to_fill_p50_days",
         pa.float64(),
         "Median days from opened_date to earliest hire, requisitions filled to date; null when none.",
     ),
-    c.col(
+    arrow.col(
         "time_to_fill_p90_days",
         pa.float64(),
         "90th percentile of the same time to fill, linear interpolation; null when none.",
@@ -81,20 +84,20 @@ SCHEMA = c.schema(
 
 
 def compute(inputs: WeekInputs) -> pa.Table:
-    sd = c.ts(inputs.status_date)
-    monday, sunday = c.week_bounds(inputs)
-    plan = c.keyed(inputs.hiring_plan, KEYS)
-    plan = plan.assign(_to_date=c.plan_to_date(plan, "planned_hires", inputs.status_date))
+    sd = d.ts(inputs.status_date)
+    monday, sunday = d.week_bounds(inputs)
+    plan = d.keyed(inputs.hiring_plan, KEYS)
+    plan = plan.assign(_to_date=d.plan_to_date(plan, "planned_hires", inputs.status_date))
     planned = plan.groupby(list(KEYS))["_to_date"].sum()
 
-    reqs = c.keyed(inputs.requisitions, [*KEYS, "req_id"])
-    reqs = reqs.assign(opened_date=c.dates(reqs["opened_date"]))
+    reqs = d.keyed(inputs.requisitions, [*KEYS, "req_id"])
+    reqs = reqs.assign(opened_date=d.dates(reqs["opened_date"]))
     offers = inputs.offers if inputs.offers is not None else pd.DataFrame()
-    offers = c.keyed(offers, ["offer_id", "req_id"]) if len(offers) else offers
-    top = c.highest_versions(offers)
+    offers = d.keyed(offers, ["offer_id", "req_id"]) if len(offers) else offers
+    top = d.highest_versions(offers)
     top = top.merge(reqs[["req_id", *KEYS]], on="req_id", how="inner") if len(top) else top
     hired = (
-        c.hires(reqs, offers)
+        d.hires(reqs, offers)
         if len(offers)
         else pd.DataFrame(columns=["req_id", "hire_date", *KEYS])
     )
@@ -130,7 +133,7 @@ def compute(inputs: WeekInputs) -> pa.Table:
                 "hires_this_week": int(
                     ((h["hire_date"] >= monday) & (h["hire_date"] <= sunday)).sum()
                 ),
-                "attainment": c.ratio(to_date, plan_td),
+                "attainment": d.ratio(to_date, plan_td),
                 "open_reqs": int(is_open.sum()),
                 "on_hold_reqs": int(status.eq("on_hold").sum()),
                 "open_reqs_over_90_days": int(
@@ -141,40 +144,42 @@ def compute(inputs: WeekInputs) -> pa.Table:
                 )
                 if len(o)
                 else 0,
-                "offer_acceptance_rate": c.ratio(accepted, accepted + declined),
-                "time_to_fill_p50_days": c.percentile(ttf, 50),
-                "time_to_fill_p90_days": c.percentile(ttf, 90),
+                "offer_acceptance_rate": d.ratio(accepted, accepted + declined),
+                "time_to_fill_p50_days": d.percentile(ttf, 50),
+                "time_to_fill_p90_days": d.percentile(ttf, 90),
             }
         )
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
-    return c.to_table(c.with_week(df, inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
 
 
 def hires_to_date(inputs: WeekInputs) -> int:
     """Hires to date straight from the snapshot, for the audit's reconciliation."""
     if inputs.offers is None or not len(inputs.offers):
         return 0
-    reqs = c.keyed(inputs.requisitions, ["req_id", *KEYS])
-    h = c.hires(reqs, c.keyed(inputs.offers, ["offer_id", "req_id"]))
-    return int((h["hire_date"] <= c.ts(inputs.status_date)).sum())
+    reqs = d.keyed(inputs.requisitions, ["req_id", *KEYS])
+    h = d.hires(reqs, d.keyed(inputs.offers, ["offer_id", "req_id"]))
+    return int((h["hire_date"] <= d.ts(inputs.status_date)).sum())
 
 
-def check(table: pa.Table, inputs: WeekInputs) -> list[c.AuditFailure]:
-    out: list[c.AuditFailure] = []
+def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailure]:
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
     for ratio in ("attainment",):
         if (df[ratio].dropna() < 0).any():
-            out.append(c.AuditFailure(NAME, f"{ratio}_range", f"{ratio} below 0"))
+            out.append(audit_failure.AuditFailure(NAME, f"{ratio}_range", f"{ratio} below 0"))
     got = int(df["hires_to_date"].sum()) if len(df) else 0
     want = hires_to_date(inputs)
     if got != want:
         out.append(
-            c.AuditFailure(
+            audit_failure.AuditFailure(
                 NAME, "reconcile_hires", f"sum of hires_to_date is {got}, the snapshot gives {want}"
             )
         )
     if len(df) and (df["hires_this_week"] > df["hires_to_date"]).any():
-        out.append(c.AuditFailure(NAME, "hires_this_week", "more hires this week than to date"))
+        out.append(
+            audit_failure.AuditFailure(NAME, "hires_this_week", "more hires this week than to date")
+        )
     if len(df) and (df["time_to_fill_p50_days"] > df["time_to_fill_p90_days"]).any():
-        out.append(c.AuditFailure(NAME, "time_to_fill", "p50 above p90"))
+        out.append(audit_failure.AuditFailure(NAME, "time_to_fill", "p50 above p90"))
     return out

@@ -29,47 +29,50 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
-from buildout_tracker.tables import common as c
+from buildout_tracker.tables import arrow, audit_failure
+from buildout_tracker.tables import definitions as d
 
 NAME = "milestone_status_weekly"
 KEYS: tuple[str, ...] = ("site_id", "milestone_code")
 HEALTH_VALUES = ("complete", "complete_late", "on_track", "at_risk", "late")
 
-SCHEMA = c.schema(
-    c.col("site_id", pa.string(), "Site of the register."),
-    c.col("site_name", pa.string(), "Site name from the register."),
-    c.col("region", pa.string(), "Region of the site (china, apac, emea, americas)."),
-    c.col("country", pa.string(), "Country of the site."),
-    c.col("milestone_code", pa.string(), "Milestone, one of the eight in build order."),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("site_id", pa.string(), "Site of the register."),
+    arrow.col("site_name", pa.string(), "Site name from the register."),
+    arrow.col("region", pa.string(), "Region of the site (china, apac, emea, americas)."),
+    arrow.col("country", pa.string(), "Country of the site."),
+    arrow.col("milestone_code", pa.string(), "Milestone, one of the eight in build order."),
+    arrow.col(
         "milestone_seq",
         pa.int64(),
         "Position of the milestone in build order, 1 (LAND_ACQUIRED) to 8 (GO_LIVE).",
     ),
-    c.col("baseline_date", pa.date32(), "Baseline date from the milestone plan."),
-    c.col("forecast_date", pa.date32(), "Forecast date from the site report in force."),
-    c.col("actual_date", pa.date32(), "Actual completion date; null while not complete."),
-    c.col(
+    arrow.col("baseline_date", pa.date32(), "Baseline date from the milestone plan."),
+    arrow.col("forecast_date", pa.date32(), "Forecast date from the site report in force."),
+    arrow.col("actual_date", pa.date32(), "Actual completion date; null while not complete."),
+    arrow.col(
         "percent_complete", pa.float64(), "Percent complete, 0 to 100, from the report in force."
     ),
-    c.col("status", pa.string(), "not_started, in_progress or complete, from the report in force."),
-    c.col(
+    arrow.col(
+        "status", pa.string(), "not_started, in_progress or complete, from the report in force."
+    ),
+    arrow.col(
         "slip_days",
         pa.int64(),
         "(actual_date if complete, else forecast_date) minus baseline_date, in days; positive is late.",
     ),
-    c.col(
+    arrow.col(
         "slip_change_days",
         pa.int64(),
         "slip_days minus last week's for the same key; null when either is unknown.",
     ),
-    c.col("report_status_date", pa.date32(), "Data date of the site report used."),
-    c.col(
+    arrow.col("report_status_date", pa.date32(), "Data date of the site report used."),
+    arrow.col(
         "stale",
         pa.bool_(),
         "True when the site did not report in this week and its last report is carried.",
     ),
-    c.col(
+    arrow.col(
         "health",
         pa.string(),
         "complete, complete_late, on_track, at_risk or late (rules in the data dictionary).",
@@ -81,22 +84,22 @@ def frame(inputs: WeekInputs) -> pd.DataFrame:
     """The table's rows as a frame (dates as datetime64), shared with site_progress_weekly."""
     ms = inputs.milestones.copy()
     ms = ms.rename(columns={"status_date": "report_status_date"})
-    ms = c.keyed(ms, KEYS)
-    sites = c.keyed(inputs.sites, ["site_id"])[["site_id", "site_name", "region", "country"]]
+    ms = d.keyed(ms, KEYS)
+    sites = d.keyed(inputs.sites, ["site_id"])[["site_id", "site_name", "region", "country"]]
     ms = ms.merge(sites, on="site_id", how="inner")
-    plan = c.keyed(inputs.milestone_plan, KEYS)[[*KEYS, "baseline_date"]]
+    plan = d.keyed(inputs.milestone_plan, KEYS)[[*KEYS, "baseline_date"]]
     plan = plan.drop_duplicates(list(KEYS), keep="last")
     ms = ms.merge(plan, on=list(KEYS), how="left")
-    ms["milestone_seq"] = ms["milestone_code"].map(c.MILESTONE_SEQ).astype("Int64")
+    ms["milestone_seq"] = ms["milestone_code"].map(d.MILESTONE_SEQ).astype("Int64")
     for col in ("baseline_date", "forecast_date", "actual_date", "report_status_date"):
-        ms[col] = c.dates(ms[col])
+        ms[col] = d.dates(ms[col])
     ms["percent_complete"] = pd.to_numeric(ms["percent_complete"], errors="coerce").astype(float)
     complete = ms["status"].astype("object").eq("complete").fillna(False).astype(bool)
-    ms["slip_days"] = c.slip_days(
+    ms["slip_days"] = d.slip_days(
         complete, ms["actual_date"], ms["forecast_date"], ms["baseline_date"]
     )
     ms["stale"] = ms["stale"].astype("boolean").fillna(False).astype(bool)
-    ms["health"] = _health(complete, ms["slip_days"], ms["forecast_date"], c.ts(inputs.status_date))
+    ms["health"] = _health(complete, ms["slip_days"], ms["forecast_date"], d.ts(inputs.status_date))
     ms["slip_change_days"] = _slip_change(ms, inputs)
     ms = ms.sort_values(["site_id", "milestone_seq", "milestone_code"], kind="mergesort")
     return ms.reset_index(drop=True)
@@ -123,10 +126,10 @@ def _health(
 
 
 def _slip_change(ms: pd.DataFrame, inputs: WeekInputs) -> pd.Series:
-    prior = c.prior_frame(inputs, NAME)
+    prior = d.prior_frame(inputs, NAME)
     if prior is None or ms.empty:
         return pd.Series(pd.NA, index=ms.index, dtype="Int64")
-    prior = c.keyed(prior, KEYS)[[*KEYS, "slip_days"]].rename(columns={"slip_days": "_p"})
+    prior = d.keyed(prior, KEYS)[[*KEYS, "slip_days"]].rename(columns={"slip_days": "_p"})
     merged = ms[list(KEYS)].merge(prior, on=list(KEYS), how="left")
     last = pd.Series(
         pd.to_numeric(merged["_p"], errors="coerce").astype("Float64").to_numpy(), index=ms.index
@@ -135,42 +138,48 @@ def _slip_change(ms: pd.DataFrame, inputs: WeekInputs) -> pd.Series:
 
 
 def compute(inputs: WeekInputs) -> pa.Table:
-    return c.to_table(c.with_week(frame(inputs), inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(frame(inputs), inputs), SCHEMA)
 
 
-def check(table: pa.Table, inputs: WeekInputs) -> list[c.AuditFailure]:
-    out: list[c.AuditFailure] = []
+def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailure]:
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
     if not len(df):
         return out
     pct = df["percent_complete"].dropna()
     if ((pct < 0) | (pct > 100)).any():
         out.append(
-            c.AuditFailure(NAME, "percent_complete_range", "percent_complete outside 0..100")
+            audit_failure.AuditFailure(
+                NAME, "percent_complete_range", "percent_complete outside 0..100"
+            )
         )
     seq = df["milestone_seq"].dropna()
     if ((seq < 1) | (seq > 8)).any() or df["milestone_seq"].isna().any():
         out.append(
-            c.AuditFailure(NAME, "milestone_seq_range", "milestone_seq outside 1..8 or unknown")
+            audit_failure.AuditFailure(
+                NAME, "milestone_seq_range", "milestone_seq outside 1..8 or unknown"
+            )
         )
     bad = set(df["health"].dropna()) - set(HEALTH_VALUES)
     if bad:
-        out.append(c.AuditFailure(NAME, "health_values", f"unknown health {sorted(bad)}"))
-    prior = c.prior_frame(inputs, NAME)
+        out.append(
+            audit_failure.AuditFailure(NAME, "health_values", f"unknown health {sorted(bad)}")
+        )
+    prior = d.prior_frame(inputs, NAME)
     last: dict[tuple[str, str], float] = {}
     if prior is not None:
-        p = c.keyed(prior, KEYS)
+        p = d.keyed(prior, KEYS)
         for k1, k2, v in zip(p["site_id"], p["milestone_code"], p["slip_days"], strict=True):
-            if not c._isnull(v):
+            if not arrow.isnull(v):
                 last[(k1, k2)] = float(v)
     for rec in df.to_dict("records"):
         key = (rec["site_id"], rec["milestone_code"])
         now, change = rec["slip_days"], rec["slip_change_days"]
-        want = None if c._isnull(now) or key not in last else float(now) - last[key]
-        got = None if c._isnull(change) else float(change)
+        want = None if arrow.isnull(now) or key not in last else float(now) - last[key]
+        got = None if arrow.isnull(change) else float(change)
         if want != got:
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME,
                     "slip_change_days",
                     f"{key}: {got} but slip {now} vs last week's {last.get(key)}",

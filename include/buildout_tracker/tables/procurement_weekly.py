@@ -23,45 +23,48 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
-from buildout_tracker.tables import common as c
+from buildout_tracker.tables import arrow, audit_failure
+from buildout_tracker.tables import definitions as d
 
 NAME = "procurement_weekly"
 KEYS: tuple[str, ...] = ("workstream", "category")
 
-SCHEMA = c.schema(
-    c.col("workstream", pa.string(), "Workstream of the PO lines."),
-    c.col("category", pa.string(), "Purchasing category of the PO lines."),
-    c.col("committed_usd", pa.float64(), "Sum of net_value in USD of the live lines."),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("workstream", pa.string(), "Workstream of the PO lines."),
+    arrow.col("category", pa.string(), "Purchasing category of the PO lines."),
+    arrow.col("committed_usd", pa.float64(), "Sum of net_value in USD of the live lines."),
+    arrow.col(
         "received_usd",
         pa.float64(),
         "Sum of received_qty x unit_price in USD of the live lines (actual cost).",
     ),
-    c.col("open_commitment_usd", pa.float64(), "committed_usd minus received_usd."),
-    c.col("live_lines", pa.int64(), "Number of live lines (current, not deleted, not cancelled)."),
-    c.col(
+    arrow.col("open_commitment_usd", pa.float64(), "committed_usd minus received_usd."),
+    arrow.col(
+        "live_lines", pa.int64(), "Number of live lines (current, not deleted, not cancelled)."
+    ),
+    arrow.col(
         "late_lines",
         pa.int64(),
         "Live lines past their requested delivery date, not fully received, status not closed.",
     ),
-    c.col("fully_received_lines", pa.int64(), "Live lines with received_qty >= quantity."),
-    c.col(
+    arrow.col("fully_received_lines", pa.int64(), "Live lines with received_qty >= quantity."),
+    arrow.col(
         "on_time_lines",
         pa.int64(),
         "Fully received lines whose last_receipt_date <= requested_delivery_date.",
     ),
-    c.col(
+    arrow.col(
         "otd_rate",
         pa.float64(),
         "On-time delivery rate: on_time_lines / fully_received_lines; null when none fully received.",
     ),
-    c.col("suppliers", pa.int64(), "Distinct supplier_id among the live lines."),
-    c.col(
+    arrow.col("suppliers", pa.int64(), "Distinct supplier_id among the live lines."),
+    arrow.col(
         "top_supplier_share",
         pa.float64(),
         "Largest single supplier share of committed_usd; null when committed_usd is 0.",
     ),
-    c.col(
+    arrow.col(
         "committed_change_usd",
         pa.float64(),
         "committed_usd minus last week's for the same key; null when last week had no row for it.",
@@ -71,9 +74,9 @@ SCHEMA = c.schema(
 
 def compute(inputs: WeekInputs, lines: pd.DataFrame | None = None) -> pa.Table:
     """`lines` may be passed as `common.line_amounts(inputs)` to avoid recomputing it."""
-    po = c.line_amounts(inputs) if lines is None else lines
-    po = c.keyed(po, ["workstream", "category", "supplier_id"])
-    sd = c.ts(inputs.status_date)
+    po = d.line_amounts(inputs) if lines is None else lines
+    po = d.keyed(po, ["workstream", "category", "supplier_id"])
+    sd = d.ts(inputs.status_date)
     live = po["live"].astype(bool)
     fully = live & (po["received_qty"] >= po["quantity"])
     po = po.assign(
@@ -106,23 +109,23 @@ def compute(inputs: WeekInputs, lines: pd.DataFrame | None = None) -> pa.Table:
                 "late_lines": int(g["_late"].sum()),
                 "fully_received_lines": int(g["_fully"].sum()),
                 "on_time_lines": int(g["_ontime"].sum()),
-                "otd_rate": c.ratio(int(g["_ontime"].sum()), int(g["_fully"].sum())),
+                "otd_rate": d.ratio(int(g["_ontime"].sum()), int(g["_fully"].sum())),
                 "suppliers": int(lg["supplier_id"].nunique(dropna=True)),
-                "top_supplier_share": c.ratio(
+                "top_supplier_share": d.ratio(
                     float(by_supplier.max()) if len(by_supplier) else 0.0, committed
                 ),
             }
         )
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:-1])
     df["committed_change_usd"] = _change(df, inputs)
-    return c.to_table(c.with_week(df, inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
 
 
 def _change(df: pd.DataFrame, inputs: WeekInputs) -> pd.Series:
-    prior = c.prior_frame(inputs, NAME)
+    prior = d.prior_frame(inputs, NAME)
     if prior is None or df.empty:
         return pd.Series(np.nan, index=df.index, dtype=float)
-    prior = c.keyed(prior, KEYS)[[*KEYS, "committed_usd"]].rename(columns={"committed_usd": "_p"})
+    prior = d.keyed(prior, KEYS)[[*KEYS, "committed_usd"]].rename(columns={"committed_usd": "_p"})
     merged = df[list(KEYS)].merge(prior, on=list(KEYS), how="left")
     return pd.Series(
         df["committed_usd"].to_numpy() - pd.to_numeric(merged["_p"]).astype(float).to_numpy(),
@@ -132,46 +135,50 @@ def _change(df: pd.DataFrame, inputs: WeekInputs) -> pd.Series:
 
 def check(
     table: pa.Table, inputs: WeekInputs, lines: pd.DataFrame | None = None
-) -> list[c.AuditFailure]:
+) -> list[audit_failure.AuditFailure]:
     """Reconciles the totals with the live lines and last week's figures."""
-    out: list[c.AuditFailure] = []
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
-    po = c.line_amounts(inputs) if lines is None else lines
+    po = d.line_amounts(inputs) if lines is None else lines
     for measure in ("committed_usd", "received_usd"):
         want = float(po.loc[po["live"].astype(bool), measure].sum())
         got = float(df[measure].sum()) if len(df) else 0.0
         if abs(got - want) > 0.01:
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME,
                     f"reconcile_{measure}",
                     f"sum of {measure} is {got:.2f}, live PO lines give {want:.2f}",
                 )
             )
-    want_keys = set(map(tuple, c.keyed(po, KEYS)[list(KEYS)].drop_duplicates().to_numpy().tolist()))
+    want_keys = set(map(tuple, d.keyed(po, KEYS)[list(KEYS)].drop_duplicates().to_numpy().tolist()))
     got_keys = set(map(tuple, df[list(KEYS)].to_numpy().tolist())) if len(df) else set()
     if want_keys != got_keys:
         out.append(
-            c.AuditFailure(
+            audit_failure.AuditFailure(
                 NAME,
                 "rows",
                 f"rows missing {sorted(want_keys - got_keys)}, unexpected {sorted(got_keys - want_keys)}",
             )
         )
     if len(df) and (df["live_lines"] < df["late_lines"]).any():
-        out.append(c.AuditFailure(NAME, "late_lines", "more late lines than live lines"))
+        out.append(
+            audit_failure.AuditFailure(NAME, "late_lines", "more late lines than live lines")
+        )
     if len(df) and (df["fully_received_lines"] < df["on_time_lines"]).any():
         out.append(
-            c.AuditFailure(NAME, "on_time_lines", "more on-time lines than fully received lines")
+            audit_failure.AuditFailure(
+                NAME, "on_time_lines", "more on-time lines than fully received lines"
+            )
         )
-    prior = c.prior_frame(inputs, NAME)
+    prior = d.prior_frame(inputs, NAME)
     last = (
         {}
         if prior is None
         else {
             tuple(k): float(v)
             for k, v in zip(
-                c.keyed(prior, KEYS)[list(KEYS)].to_numpy().tolist(),
+                d.keyed(prior, KEYS)[list(KEYS)].to_numpy().tolist(),
                 prior["committed_usd"],
                 strict=True,
             )
@@ -181,15 +188,15 @@ def check(
         key = (rec["workstream"], rec["category"])
         change = rec["committed_change_usd"]
         if key not in last:
-            if not c._isnull(change):
+            if not arrow.isnull(change):
                 out.append(
-                    c.AuditFailure(
+                    audit_failure.AuditFailure(
                         NAME, "committed_change_usd", f"{key}: {change} but last week has no row"
                     )
                 )
-        elif c._isnull(change) or abs(change - (rec["committed_usd"] - last[key])) > 1e-6:
+        elif arrow.isnull(change) or abs(change - (rec["committed_usd"] - last[key])) > 1e-6:
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME,
                     "committed_change_usd",
                     f"{key}: {change} != {rec['committed_usd']} - last week's {last[key]}",

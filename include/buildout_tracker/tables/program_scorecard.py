@@ -44,8 +44,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from buildout_tracker.model import AREA_FEEDS, WeekInputs
-from buildout_tracker.tables import common as c
+from buildout_tracker import registry
+from buildout_tracker.model import WeekInputs
+from buildout_tracker.tables import arrow, audit_failure, rag
+from buildout_tracker.tables import definitions as d
 
 NAME = "program_scorecard"
 KEYS: tuple[str, ...] = ("area",)
@@ -87,29 +89,29 @@ MEASURES: tuple[tuple[str, pa.DataType, str], ...] = (
 )
 PRIOR_COLUMNS: tuple[str, ...] = (*(m for m, _, _ in MEASURES), "rag")
 
-SCHEMA = c.schema(
-    c.col("area", pa.string(), "program (all workstreams) or one workstream."),
-    *(c.col(m, t, d) for m, t, d in MEASURES),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("area", pa.string(), "program (all workstreams) or one workstream."),
+    *(arrow.col(m, t, d) for m, t, d in MEASURES),
+    arrow.col(
         "rag",
         pa.string(),
         "green, amber, red or grey: the worst band of the rated measures, grey per the feed rules.",
     ),
-    c.col(
+    arrow.col(
         "rag_reasons",
         pa.list_(pa.string()),
         "Every rule that was not green, feed reasons first; empty when green.",
     ),
     *(
-        c.col(f"{m}_prior", t, f"{m} published for the area last week; null when none.")
+        arrow.col(f"{m}_prior", t, f"{m} published for the area last week; null when none.")
         for m, t, _ in MEASURES
     ),
-    c.col("rag_prior", pa.string(), "rag published for the area last week; null when none."),
+    arrow.col("rag_prior", pa.string(), "rag published for the area last week; null when none."),
 )
 
 
 def _workstreams(area: str) -> tuple[str, ...]:
-    return c.WORKSTREAMS if area == c.PROGRAM else (area,)
+    return d.WORKSTREAMS if area == d.PROGRAM else (area,)
 
 
 def _sum(df: pd.DataFrame, col: str, area: str) -> float:
@@ -121,7 +123,7 @@ def _sum(df: pd.DataFrame, col: str, area: str) -> float:
 def feed_reasons(inputs: WeekInputs, area: str) -> list[str]:
     """Why the area is grey whatever its numbers: a feed it depends on blocked or silent."""
     reasons = []
-    for feed in AREA_FEEDS[area]:
+    for feed in registry.area_feeds(area):
         st = inputs.feed_status.get(feed)
         if st is None:
             reasons.append(f"{feed}: no feed status for the week")
@@ -143,19 +145,19 @@ def compute(
     proc = procurement.to_pandas()
     sites = site_progress.to_pandas()
     hire = hiring.to_pandas()
-    budget = c.keyed(inputs.budget_plan, ["workstream", "quarter"])
+    budget = d.keyed(inputs.budget_plan, ["workstream", "quarter"])
     budget = budget.assign(
         _total=pd.to_numeric(budget["budget_usd"], errors="coerce").astype(float).fillna(0.0),
-        _to_date=c.plan_to_date(budget, "budget_usd", inputs.status_date),
+        _to_date=d.plan_to_date(budget, "budget_usd", inputs.status_date),
     )
-    prior = c.prior_frame(inputs, NAME)
+    prior = d.prior_frame(inputs, NAME)
     prior_by_area = {} if prior is None else {str(r["area"]): r for r in prior.to_dict("records")}
 
     rows = []
-    for area in sorted(c.AREAS):
+    for area in sorted(d.AREAS):
         received = _sum(proc, "received_usd", area)
         to_date = _sum(budget, "_to_date", area)
-        has_sites = area in (c.PROGRAM, "data_centers")
+        has_sites = area in (d.PROGRAM, "data_centers")
         ev = float(sites["ev_usd"].sum()) if len(sites) else 0.0
         row: dict[str, object] = {
             "area": area,
@@ -163,13 +165,13 @@ def compute(
             "budget_to_date_usd": to_date,
             "committed_usd": _sum(proc, "committed_usd", area),
             "received_usd": received,
-            "spend_pace": c.ratio(received, to_date),
-            "spi": c.ratio(ev, float(sites["pv_usd"].sum())) if has_sites and len(sites) else None,
-            "cpi": c.ratio(ev, float(sites["ac_usd"].sum())) if has_sites and len(sites) else None,
-            "hiring_attainment": c.ratio(
+            "spend_pace": d.ratio(received, to_date),
+            "spi": d.ratio(ev, float(sites["pv_usd"].sum())) if has_sites and len(sites) else None,
+            "cpi": d.ratio(ev, float(sites["ac_usd"].sum())) if has_sites and len(sites) else None,
+            "hiring_attainment": d.ratio(
                 _sum(hire, "hires_to_date", area), _sum(hire, "planned_hires_to_date", area)
             ),
-            "otd_rate": c.ratio(
+            "otd_rate": d.ratio(
                 _sum(proc, "on_time_lines", area), _sum(proc, "fully_received_lines", area)
             ),
         }
@@ -177,59 +179,61 @@ def compute(
         last = prior_by_area.get(area)
         for m in PRIOR_COLUMNS:
             v = None if last is None else last.get(m)
-            row[f"{m}_prior"] = None if c._isnull(v) else v
+            row[f"{m}_prior"] = None if arrow.isnull(v) else v
         rows.append(row)
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
-    return c.to_table(c.with_week(df, inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
 
 
 def rate(measures: dict[str, object], feed_problems: list[str]) -> tuple[str, list[str]]:
     """(rag, reasons): the worst rated band; grey for feed problems or nothing rated."""
     worst: str | None = None
     reasons: list[str] = []
-    for rule in c.RATED_MEASURES:
+    for rule in rag.RATED_MEASURES:
         value = measures.get(rule)
-        colour, reason = c.band(rule, None if value is None else float(value))  # type: ignore[arg-type]
+        colour, reason = rag.band(rule, None if value is None else float(value))  # type: ignore[arg-type]
         if colour is None:
             continue
-        if worst is None or c.RAG_ORDER[colour] > c.RAG_ORDER[worst]:
+        if worst is None or rag.RAG_ORDER[colour] > rag.RAG_ORDER[worst]:
             worst = colour
         if reason:
             reasons.append(reason)
     if feed_problems:
-        return c.GREY, [*feed_problems, *reasons]
+        return rag.GREY, [*feed_problems, *reasons]
     if worst is None:
-        return c.GREY, ["no measures"]
+        return rag.GREY, ["no measures"]
     return worst, reasons
 
 
 def check(
     table: pa.Table, inputs: WeekInputs, procurement: pa.Table | None, hiring: pa.Table | None
-) -> list[c.AuditFailure]:
-    out: list[c.AuditFailure] = []
+) -> list[audit_failure.AuditFailure]:
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
     areas = sorted(df["area"].astype(str)) if len(df) else []
-    if areas != sorted(c.AREAS):
+    if areas != sorted(d.AREAS):
         out.append(
-            c.AuditFailure(NAME, "areas", f"areas are {areas}, want the five {sorted(c.AREAS)}")
+            audit_failure.AuditFailure(
+                NAME, "areas", f"areas are {areas}, want the five {sorted(d.AREAS)}"
+            )
         )
         return out
     by_area = {r["area"]: r for r in df.to_dict("records")}
     for m in ("committed_usd", "received_usd", "budget_total_usd", "budget_to_date_usd"):
-        parts = sum(float(by_area[a][m]) for a in c.WORKSTREAMS)
-        if abs(float(by_area[c.PROGRAM][m]) - parts) > 0.01:
+        parts = sum(float(by_area[a][m]) for a in d.WORKSTREAMS)
+        if abs(float(by_area[d.PROGRAM][m]) - parts) > 0.01:
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME,
                     f"program_{m}",
-                    f"program {by_area[c.PROGRAM][m]:.2f} != sum of workstreams {parts:.2f}",
+                    f"program {by_area[d.PROGRAM][m]:.2f} != sum of workstreams {parts:.2f}",
                 )
             )
     if procurement is not None:
         total = float(procurement.column("committed_usd").to_pandas().sum())
-        if abs(float(by_area[c.PROGRAM]["committed_usd"]) - total) > 0.01:
+        if abs(float(by_area[d.PROGRAM]["committed_usd"]) - total) > 0.01:
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME,
                     "reconcile_committed_usd",
                     "program committed_usd != procurement_weekly total",
@@ -238,38 +242,44 @@ def check(
     if hiring is not None:
         h = hiring.to_pandas()
         att = (
-            c.ratio(float(h["hires_to_date"].sum()), float(h["planned_hires_to_date"].sum()))
+            d.ratio(float(h["hires_to_date"].sum()), float(h["planned_hires_to_date"].sum()))
             if len(h)
             else None
         )
-        got = by_area[c.PROGRAM]["hiring_attainment"]
-        if (att is None) != c._isnull(got) or (att is not None and abs(att - float(got)) > 1e-9):
+        got = by_area[d.PROGRAM]["hiring_attainment"]
+        if (att is None) != arrow.isnull(got) or (att is not None and abs(att - float(got)) > 1e-9):
             out.append(
-                c.AuditFailure(
+                audit_failure.AuditFailure(
                     NAME, "reconcile_hiring_attainment", f"program {got} != hiring_weekly {att}"
                 )
             )
     for area, rec in by_area.items():
-        if rec["rag"] not in c.RAG_VALUES:
-            out.append(c.AuditFailure(NAME, "rag_values", f"{area}: rag {rec['rag']!r}"))
-        problems = feed_reasons(inputs, area)
-        if problems and rec["rag"] != c.GREY:
+        if rec["rag"] not in rag.RAG_VALUES:
             out.append(
-                c.AuditFailure(NAME, "grey_feeds", f"{area}: {rec['rag']} despite {problems}")
+                audit_failure.AuditFailure(NAME, "rag_values", f"{area}: rag {rec['rag']!r}")
             )
-        if area not in (c.PROGRAM, "data_centers") and not (
-            c._isnull(rec["spi"]) and c._isnull(rec["cpi"])
+        problems = feed_reasons(inputs, area)
+        if problems and rec["rag"] != rag.GREY:
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME, "grey_feeds", f"{area}: {rec['rag']} despite {problems}"
+                )
+            )
+        if area not in (d.PROGRAM, "data_centers") and not (
+            arrow.isnull(rec["spi"]) and arrow.isnull(rec["cpi"])
         ):
-            out.append(c.AuditFailure(NAME, "spi_cpi_areas", f"{area}: spi/cpi must be null"))
-    prior = c.prior_frame(inputs, NAME)
+            out.append(
+                audit_failure.AuditFailure(NAME, "spi_cpi_areas", f"{area}: spi/cpi must be null")
+            )
+    prior = d.prior_frame(inputs, NAME)
     last = {} if prior is None else {str(r["area"]): r for r in prior.to_dict("records")}
     for area, rec in by_area.items():
         for m in PRIOR_COLUMNS:
             want: Any = last.get(area, {}).get(m)
             got = rec[f"{m}_prior"]
-            if c._isnull(want) and c._isnull(got):
+            if arrow.isnull(want) and arrow.isnull(got):
                 continue
-            if c._isnull(want) or c._isnull(got):
+            if arrow.isnull(want) or arrow.isnull(got):
                 same = False
             elif isinstance(want, str) or isinstance(got, str):
                 same = str(want) == str(got)
@@ -277,7 +287,7 @@ def check(
                 same = abs(float(want) - float(got)) <= 1e-9 * max(1.0, abs(float(want)))
             if not same:
                 out.append(
-                    c.AuditFailure(
+                    audit_failure.AuditFailure(
                         NAME, f"{m}_prior", f"{area}: {got} but last week published {want}"
                     )
                 )

@@ -25,56 +25,58 @@ import pandas as pd
 import pyarrow as pa
 
 from buildout_tracker.model import WeekInputs
-from buildout_tracker.tables import common as c
-from buildout_tracker.tables import milestone_status_weekly
+from buildout_tracker.tables import arrow, audit_failure, milestone_status_weekly
+from buildout_tracker.tables import definitions as d
 
 NAME = "site_progress_weekly"
 KEYS: tuple[str, ...] = ("site_id",)
 
-SCHEMA = c.schema(
-    c.col("site_id", pa.string(), "Site of the register."),
-    c.col("site_name", pa.string(), "Site name from the register."),
-    c.col("region", pa.string(), "Region of the site."),
-    c.col("country", pa.string(), "Country of the site."),
-    c.col("planned_mw", pa.float64(), "Planned capacity in megawatts, from the register."),
-    c.col("energized_mw", pa.float64(), "planned_mw when POWER_ENERGIZED is complete, else 0."),
-    c.col("live", pa.bool_(), "True when GO_LIVE is complete."),
-    c.col(
+SCHEMA = arrow.schema(
+    arrow.col("site_id", pa.string(), "Site of the register."),
+    arrow.col("site_name", pa.string(), "Site name from the register."),
+    arrow.col("region", pa.string(), "Region of the site."),
+    arrow.col("country", pa.string(), "Country of the site."),
+    arrow.col("planned_mw", pa.float64(), "Planned capacity in megawatts, from the register."),
+    arrow.col("energized_mw", pa.float64(), "planned_mw when POWER_ENERGIZED is complete, else 0."),
+    arrow.col("live", pa.bool_(), "True when GO_LIVE is complete."),
+    arrow.col(
         "next_milestone",
         pa.string(),
         "First milestone in build order not complete; null when all are.",
     ),
-    c.col("next_milestone_forecast", pa.date32(), "Forecast date of next_milestone."),
-    c.col("go_live_baseline", pa.date32(), "Baseline date of GO_LIVE from the milestone plan."),
-    c.col(
+    arrow.col("next_milestone_forecast", pa.date32(), "Forecast date of next_milestone."),
+    arrow.col("go_live_baseline", pa.date32(), "Baseline date of GO_LIVE from the milestone plan."),
+    arrow.col(
         "go_live_forecast",
         pa.date32(),
         "Forecast date of GO_LIVE, or its actual date once complete.",
     ),
-    c.col("go_live_slip_days", pa.int64(), "slip_days of GO_LIVE."),
-    c.col("stale", pa.bool_(), "True when the site did not report in this week."),
-    c.col(
+    arrow.col("go_live_slip_days", pa.int64(), "slip_days of GO_LIVE."),
+    arrow.col("stale", pa.bool_(), "True when the site did not report in this week."),
+    arrow.col(
         "bac_usd", pa.float64(), "Budget at completion: the site's budget_usd from the register."
     ),
-    c.col(
+    arrow.col(
         "pv_usd",
         pa.float64(),
         "Planned value: bac_usd x sum of weights of milestones with baseline_date on or before the status date.",
     ),
-    c.col(
+    arrow.col(
         "ev_usd", pa.float64(), "Earned value: bac_usd x sum of weight x percent_complete / 100."
     ),
-    c.col(
+    arrow.col(
         "ac_usd",
         pa.float64(),
         "Actual cost: sum of received_usd of live PO lines with this site_id.",
     ),
-    c.col(
+    arrow.col(
         "spi", pa.float64(), "Schedule performance index ev_usd / pv_usd; null when pv_usd is 0."
     ),
-    c.col("cpi", pa.float64(), "Cost performance index ev_usd / ac_usd; null when ac_usd is 0."),
-    c.col("sv_usd", pa.float64(), "Schedule variance ev_usd - pv_usd."),
-    c.col("cv_usd", pa.float64(), "Cost variance ev_usd - ac_usd."),
+    arrow.col(
+        "cpi", pa.float64(), "Cost performance index ev_usd / ac_usd; null when ac_usd is 0."
+    ),
+    arrow.col("sv_usd", pa.float64(), "Schedule variance ev_usd - pv_usd."),
+    arrow.col("cv_usd", pa.float64(), "Cost variance ev_usd - ac_usd."),
 )
 
 
@@ -85,21 +87,21 @@ def compute(
 ) -> pa.Table:
     """`milestones` is `milestone_status_weekly.frame(inputs)`, `lines` `common.line_amounts`."""
     ms = milestone_status_weekly.frame(inputs) if milestones is None else milestones
-    po = c.line_amounts(inputs) if lines is None else lines
-    sd = c.ts(inputs.status_date)
+    po = d.line_amounts(inputs) if lines is None else lines
+    sd = d.ts(inputs.status_date)
     sites = (
-        c.keyed(inputs.sites, ["site_id"])
+        d.keyed(inputs.sites, ["site_id"])
         .drop_duplicates("site_id", keep="last")
         .set_index("site_id")
         .to_dict("index")
     )
-    plan = c.keyed(inputs.milestone_plan, ["site_id", "milestone_code"])
+    plan = d.keyed(inputs.milestone_plan, ["site_id", "milestone_code"])
     plan = plan.drop_duplicates(["site_id", "milestone_code"], keep="last")
     plan = plan.assign(
-        baseline_date=c.dates(plan["baseline_date"]),
+        baseline_date=d.dates(plan["baseline_date"]),
         weight=pd.to_numeric(plan["weight"], errors="coerce").astype(float).fillna(0.0),
     )
-    po = c.keyed(po, ["site_id"])
+    po = d.keyed(po, ["site_id"])
     ac_by_site = po[po["live"].astype(bool)].groupby("site_id")["received_usd"].sum()
 
     rows = []
@@ -141,35 +143,41 @@ def compute(
                 "pv_usd": pv,
                 "ev_usd": ev,
                 "ac_usd": ac,
-                "spi": c.ratio(ev, pv),
-                "cpi": c.ratio(ev, ac),
+                "spi": d.ratio(ev, pv),
+                "cpi": d.ratio(ev, ac),
                 "sv_usd": ev - pv,
                 "cv_usd": ev - ac,
             }
         )
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
-    return c.to_table(c.with_week(df, inputs), SCHEMA)
+    return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
 
 
-def check(table: pa.Table, inputs: WeekInputs) -> list[c.AuditFailure]:
-    out: list[c.AuditFailure] = []
+def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailure]:
+    out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
     if not len(df):
         return out
     for ratio in ("spi", "cpi"):
         if (df[ratio].dropna() < 0).any():
-            out.append(c.AuditFailure(NAME, f"{ratio}_range", f"{ratio} below 0"))
+            out.append(audit_failure.AuditFailure(NAME, f"{ratio}_range", f"{ratio} below 0"))
     for rec in df.to_dict("records"):
         if abs(rec["sv_usd"] - (rec["ev_usd"] - rec["pv_usd"])) > 0.01:
             out.append(
-                c.AuditFailure(NAME, "sv_usd", f"{rec['site_id']}: sv_usd != ev_usd - pv_usd")
+                audit_failure.AuditFailure(
+                    NAME, "sv_usd", f"{rec['site_id']}: sv_usd != ev_usd - pv_usd"
+                )
             )
         if abs(rec["cv_usd"] - (rec["ev_usd"] - rec["ac_usd"])) > 0.01:
             out.append(
-                c.AuditFailure(NAME, "cv_usd", f"{rec['site_id']}: cv_usd != ev_usd - ac_usd")
+                audit_failure.AuditFailure(
+                    NAME, "cv_usd", f"{rec['site_id']}: cv_usd != ev_usd - ac_usd"
+                )
             )
         if rec["energized_mw"] not in (0.0, rec["planned_mw"]):
             out.append(
-                c.AuditFailure(NAME, "energized_mw", f"{rec['site_id']}: neither 0 nor planned_mw")
+                audit_failure.AuditFailure(
+                    NAME, "energized_mw", f"{rec['site_id']}: neither 0 nor planned_mw"
+                )
             )
     return out

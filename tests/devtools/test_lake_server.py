@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from buildout_tracker import procs
+from buildout_tracker.devtools import procs
+from buildout_tracker.devtools.lake_server import LakeServer, ensure_env_file, read_env_file
 from buildout_tracker.lake import Bucket, make_client
-from buildout_tracker.lake_server import LakeServer, ensure_env_file, read_env_file
 
 
 def test_lifecycle_put_get_restart_and_stop(tmp_path: Path) -> None:

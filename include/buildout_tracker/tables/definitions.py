@@ -1,15 +1,13 @@
-"""Definitions shared by the published tables (tables.md, "Shared definitions").
-
-Every table module takes its live lines, USD amounts, plans to date, hires, slips and RAG
-bands from here, so that one number means one thing in every table.
+"""Definitions shared by the published tables (docs/data-dictionary.md, "Shared
+definitions"): live lines, USD at the rate in force, plans to date, hires, slips, ratios, last
+week's rows. Every table module takes them from here, so that one number means one thing in
+every table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,135 +16,16 @@ import pyarrow as pa
 from buildout_tracker import weeks
 from buildout_tracker.feeds.enums import MILESTONE_CODES, WORKSTREAMS
 from buildout_tracker.model import WeekInputs
+from buildout_tracker.tables.arrow import isnull
+from buildout_tracker.weeks import plan_share_to_date
 
 PROGRAM = "program"
 AREAS: tuple[str, ...] = (PROGRAM, *WORKSTREAMS)
 MILESTONE_SEQ: dict[str, int] = {code: i + 1 for i, code in enumerate(MILESTONE_CODES)}
 
-# Column-name fragments that would mean personal data or free text reached a published table.
-PERSONAL_DATA_MARKERS: tuple[str, ...] = (
-    "email",
-    "e_mail",
-    "candidate",
-    "reported_by",
-    "hiring_manager",
-    "notes",
-    "description",
-    "phone",
-)
-
-
-@dataclass(frozen=True)
-class AuditFailure:
-    """One failed check of a computed week, named so that the run's message is actionable."""
-
-    table: str
-    check: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.table}: {self.check}: {self.message}"
-
 
 class MissingFxRate(ValueError):
     """A live PO line's currency has no rate on or before the status date."""
-
-
-# --- schemas ------------------------------------------------------------------------------
-
-
-def col(name: str, type_: pa.DataType, description: str) -> pa.Field:
-    """A published column; its description feeds the data dictionary and the Athena DDL."""
-    return pa.field(name, type_, nullable=True, metadata={"description": description})
-
-
-def description(f: pa.Field) -> str:
-    return (f.metadata or {}).get(b"description", b"").decode()
-
-
-# `week` is text stored dictionary-encoded (Parquet: a UTF8 string column). The Hive partition
-# folder carries the same key, and pyarrow/pandas infer a partition key as dictionary-encoded
-# text: a plain string column in the files makes `pandas.read_parquet("curated/<table>/")` and
-# `pyarrow.parquet.read_table` fail with "Unable to merge: Field week has incompatible types".
-WEEK_TYPE = pa.dictionary(pa.int32(), pa.string())
-
-WEEK_FIELDS: tuple[pa.Field, ...] = (
-    col("week", WEEK_TYPE, "ISO week of the row, written 2026-W48; also the Hive partition key."),
-    col(
-        "status_date", pa.date32(), "The Sunday of the week: every to date figure is as of its end."
-    ),
-)
-
-
-def schema(*fields: pa.Field) -> pa.Schema:
-    return pa.schema([*WEEK_FIELDS, *fields])
-
-
-def to_table(df: pd.DataFrame, schema_: pa.Schema) -> pa.Table:
-    """Frame to Arrow with exactly the published schema (NaN and NaT become null)."""
-    arrays = []
-    n = len(df)
-    for f in schema_:
-        if f.name not in df.columns:
-            raise KeyError(f"computed frame lacks published column {f.name!r}")
-        s = df[f.name]
-        arrays.append(_to_array(s, f.type) if n else pa.array([], type=f.type))
-    return pa.Table.from_arrays(arrays, schema=schema_)
-
-
-def _to_array(s: pd.Series, type_: pa.DataType) -> pa.Array:
-    values: list[Any]
-    if pa.types.is_date32(type_):
-        values = [_as_date(v) for v in s.tolist()]
-        return pa.array(values, type=type_)
-    if pa.types.is_int64(type_):
-        values = [None if _isnull(v) else int(v) for v in s.tolist()]
-        return pa.array(values, type=type_)
-    if pa.types.is_float64(type_):
-        values = [None if _isnull(v) else float(v) for v in s.tolist()]
-        return pa.array(values, type=type_)
-    if pa.types.is_boolean(type_):
-        values = [None if _isnull(v) else bool(v) for v in s.tolist()]
-        return pa.array(values, type=type_)
-    if pa.types.is_string(type_):
-        values = [None if _isnull(v) else str(v) for v in s.tolist()]
-        return pa.array(values, type=type_)
-    if pa.types.is_dictionary(type_):
-        return _to_array(s, type_.value_type).dictionary_encode().cast(type_)
-    if pa.types.is_list(type_):
-        values = [None if v is None else [str(x) for x in v] for v in s.tolist()]
-        return pa.array(values, type=type_)
-    raise TypeError(f"no conversion for {type_}")
-
-
-def _isnull(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float | np.floating):
-        return bool(np.isnan(v))
-    return False
-
-
-def _as_date(v: Any) -> date | None:
-    if _isnull(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if isinstance(v, np.datetime64):
-        return pd.Timestamp(v).date()
-    if isinstance(v, date):
-        return v if type(v) is date else v.date()  # type: ignore[attr-defined]
-    return pd.Timestamp(v).date()
-
-
-def with_week(df: pd.DataFrame, inputs: WeekInputs) -> pd.DataFrame:
-    df = df.copy()
-    df.insert(0, "week", inputs.week)
-    df.insert(1, "status_date", inputs.status_date)
-    return df
-
-
-# --- frames as the model hands them over --------------------------------------------------
 
 
 def dates(s: pd.Series) -> pd.Series:
@@ -169,7 +48,7 @@ def text(s: pd.Series) -> pd.Series:
     is converted value by value, since factorizing would merge 1, 1.0 and True.
     """
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-        values = [None if _isnull(v) else str(v) for v in s.tolist()]
+        values = [None if isnull(v) else str(v) for v in s.tolist()]
         return pd.Series(values, index=s.index, dtype=object, name=s.name)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     labels = np.array([*(str(u) for u in uniques), None], dtype=object)
@@ -180,9 +59,6 @@ def week_bounds(inputs: WeekInputs) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Monday and Sunday of the week, both inclusive."""
     sunday = inputs.status_date
     return ts(sunday - timedelta(days=6)), ts(sunday)
-
-
-# --- PO lines -----------------------------------------------------------------------------
 
 
 def current_lines(po_lines: pd.DataFrame) -> pd.DataFrame:
@@ -256,30 +132,10 @@ def line_amounts(inputs: WeekInputs) -> pd.DataFrame:
     return po
 
 
-# --- plans --------------------------------------------------------------------------------
-
-
-def plan_share_to_date(quarter: str, status_date: date) -> float:
-    """Share of a quarter's plan due by the end of the status date.
-
-    1 for a quarter that ended on or before the status date, 0 for one not begun, else the
-    days elapsed up to and including the status date over the days in the quarter.
-    """
-    first, last = weeks.quarter_bounds(quarter)
-    if last <= status_date:
-        return 1.0
-    if first > status_date:
-        return 0.0
-    return ((status_date - first).days + 1) / ((last - first).days + 1)
-
-
 def plan_to_date(plan: pd.DataFrame, value: str, status_date: date) -> pd.Series:
     """Each plan row's amount due to date (rows keep their index)."""
     shares = plan["quarter"].map(lambda q: plan_share_to_date(str(q), status_date)).astype(float)
     return pd.to_numeric(plan[value], errors="coerce").astype(float).fillna(0.0) * shares
-
-
-# --- hiring -------------------------------------------------------------------------------
 
 
 def highest_versions(offers: pd.DataFrame) -> pd.DataFrame:
@@ -320,9 +176,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
-# --- milestones ---------------------------------------------------------------------------
-
-
 def slip_days(
     complete: pd.Series, actual: pd.Series, forecast: pd.Series, baseline: pd.Series
 ) -> pd.Series:
@@ -332,71 +185,11 @@ def slip_days(
     return diff.astype("Int64")
 
 
-# --- ratios and RAG -----------------------------------------------------------------------
-
-
 def ratio(num: float, den: float) -> float | None:
     """Null when the denominator is 0 (or unknown)."""
-    if den is None or _isnull(den) or den == 0 or num is None or _isnull(num):
+    if den is None or isnull(den) or den == 0 or num is None or isnull(num):
         return None
     return float(num) / float(den)
-
-
-GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
-RAG_ORDER = {GREEN: 0, AMBER: 1, RED: 2}
-RAG_VALUES = (GREEN, AMBER, RED, GREY)
-
-# rule -> (amber floor, green floor) for rules where higher is better.
-FLOOR_RULES: dict[str, tuple[float, float]] = {
-    "spi": (0.90, 0.95),
-    "cpi": (0.90, 0.95),
-    "hiring_attainment": (0.85, 0.95),
-    "otd_rate": (0.80, 0.90),
-}
-# spend_pace: green 0.85..1.10 inclusive, amber 0.75..<0.85 or >1.10..1.20, red beyond.
-SPEND_PACE_BANDS = {"red_below": 0.75, "green_from": 0.85, "green_to": 1.10, "red_above": 1.20}
-RATED_MEASURES: tuple[str, ...] = ("spi", "cpi", "spend_pace", "hiring_attainment", "otd_rate")
-
-
-def _fmt(value: float, threshold: float) -> str:
-    """Two decimals, more when two decimals would print the threshold itself."""
-    shown = f"{value:.2f}"
-    if shown == f"{threshold:.2f}" and value != threshold:
-        shown = f"{value:.4f}"
-    return shown
-
-
-def band(rule: str, value: float | None) -> tuple[str | None, str | None]:
-    """(colour, reason) of one rule; (None, None) when the measure is null (not rated).
-
-    Values are compared after rounding to 9 decimals so that float noise in a sum (0.9499999999)
-    cannot move a measure that is exactly on a boundary into the next band.
-    """
-    if value is None or _isnull(value):
-        return None, None
-    v = round(float(value), 9)
-    if rule in FLOOR_RULES:
-        amber_floor, green_floor = FLOOR_RULES[rule]
-        if v >= green_floor:
-            return GREEN, None
-        if v >= amber_floor:
-            return AMBER, f"{rule} {_fmt(value, green_floor)} < {green_floor:.2f} (amber)"
-        return RED, f"{rule} {_fmt(value, amber_floor)} < {amber_floor:.2f} (red)"
-    if rule == "spend_pace":
-        b = SPEND_PACE_BANDS
-        if b["green_from"] <= v <= b["green_to"]:
-            return GREEN, None
-        if v < b["red_below"]:
-            return RED, f"{rule} {_fmt(value, b['red_below'])} < {b['red_below']:.2f} (red)"
-        if v < b["green_from"]:
-            return AMBER, f"{rule} {_fmt(value, b['green_from'])} < {b['green_from']:.2f} (amber)"
-        if v <= b["red_above"]:
-            return AMBER, f"{rule} {_fmt(value, b['green_to'])} > {b['green_to']:.2f} (amber)"
-        return RED, f"{rule} {_fmt(value, b['red_above'])} > {b['red_above']:.2f} (red)"
-    raise KeyError(f"no RAG rule {rule!r}")
-
-
-# --- last week ----------------------------------------------------------------------------
 
 
 def prior_frame(inputs: WeekInputs, table: str) -> pd.DataFrame | None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from buildout_tracker import local_airflow, procs
-from buildout_tracker.lake_server import ensure_env_file
+from buildout_tracker.devtools import local_airflow, procs
+from buildout_tracker.devtools.lake_server import ensure_env_file
 from buildout_tracker.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -284,7 +284,7 @@ def test_down_kills_running_tasks_and_their_escaped_children(
     stopped = local_airflow.down(env_file=sandbox.env_file, quiet=True)
     print(stopped)
     assert [line.split(" ")[0] for line in stopped[:4]] == list(local_airflow.COMPONENTS)
-    assert [pid for pid in naps if local_airflow._alive(pid)] == []
+    assert [pid for pid in naps if procs._alive(pid)] == []
     assert _leftovers(sandbox.home, set(info.pids.values())) == []
 
 

@@ -1,17 +1,13 @@
-"""Where each zone keeps its objects in the lake bucket. One place, so keys never drift."""
+"""Where each zone keeps its objects in the lake bucket: every key the project reads or
+writes is built here, so keys never drift. (Landing keys, `<feed>/<YYYY-MM-DD>/<file>`,
+are the source systems': `ingest/landing.py` reads them.)"""
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 
-# The files each feed receives, in processing order. fx_rates travels with procurement.
-FEED_FILES: dict[str, tuple[str, ...]] = {
-    "reference": ("sites", "milestone_plan", "budget_plan", "hiring_plan"),
-    "fx_rates": ("fx_rates",),
-    "procurement": ("po_lines",),
-    "milestones": ("milestones",),
-    "hiring": ("requisitions", "offers"),
-}
+PART = "part-00000.parquet"
 
 
 def file_id(key: str, sha256: str) -> str:
@@ -36,8 +32,6 @@ def misplaced_seen(feed: str) -> str:
 
 def late_pickup(feed: str, key: str) -> str:
     """Marks a file a later week's run took (it landed after its own week had run)."""
-    import hashlib
-
     return f"ledger/late/feed={feed}/{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
@@ -69,9 +63,31 @@ def state_table(name: str, week: str) -> str:
     return f"state/{name}/week={week}/{name}.parquet"
 
 
-def state_status(feed: str, week: str) -> str:
-    return f"state/_status/feed={feed}/week={week}.json"
+def state_prefix(name: str) -> str:
+    return f"state/{name}/"
+
+
+def state_meta(name: str, week: str) -> str:
+    """What a state object was built from (its checksum, the week and checksum of its base)."""
+    return f"state/{name}/week={week}/_meta.json"
 
 
 def feed_report(feed: str, week: str) -> str:
     return f"reports/feeds/week={week}/{feed}.json"
+
+
+def table_key(table: str, week: str) -> str:
+    """A published table's week partition: one object, replaced whole."""
+    return f"curated/{table}/week={week}/{PART}"
+
+
+def manifest_key(week: str) -> str:
+    return f"curated/_manifests/week={week}.json"
+
+
+MANIFESTS_PREFIX = "curated/_manifests/"
+
+
+def staging_prefix(week: str) -> str:
+    """Where a publication stages its tables (invisible to readers: `_` names are skipped)."""
+    return f"curated/_staging/week={week}/"

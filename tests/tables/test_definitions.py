@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from buildout_tracker.tables import common as c
+from buildout_tracker.tables import definitions as d
+from buildout_tracker.tables import rag
 
 from . import factory as f
 
@@ -25,7 +26,7 @@ from . import factory as f
     ],
 )
 def test_plan_share_to_date(quarter: str, status_date: date, share: float) -> None:
-    assert c.plan_share_to_date(quarter, status_date) == pytest.approx(share)
+    assert d.plan_share_to_date(quarter, status_date) == pytest.approx(share)
 
 
 def test_plan_to_date_sums_whole_and_current_quarters() -> None:
@@ -34,7 +35,7 @@ def test_plan_to_date_sums_whole_and_current_quarters() -> None:
         ("ai_software", "2026-Q4", 920.0),  # 920 x 60 / 92 = 600
         ("ai_software", "2027-Q1", 500.0),  # not begun: 0
     )
-    got = c.plan_to_date(plan, "budget_usd", date(2026, 11, 29))
+    got = d.plan_to_date(plan, "budget_usd", date(2026, 11, 29))
     assert got.tolist() == pytest.approx([300.0, 600.0, 0.0])
     assert got.sum() == pytest.approx(900.0)
 
@@ -48,7 +49,7 @@ def test_fx_latest_rate_on_or_before_status_date() -> None:
         ("CNY", "2026-11-15", 0.15),
         ("JPY", "2026-12-01", 0.007),  # only a later rate: no rate in force
     )
-    rates = c.fx_in_force(fx, date(2026, 11, 29))
+    rates = d.fx_in_force(fx, date(2026, 11, 29))
     assert rates == {"EUR": 1.10, "CNY": 0.15, "USD": 1.0}
 
 
@@ -72,10 +73,10 @@ def test_live_and_duplicate_current_lines() -> None:
             "quantity": 3,
         },
     )
-    cur = c.current_lines(po)
+    cur = d.current_lines(po)
     assert len(cur) == 5
     assert cur.loc[cur["po_number"] == "0000000005", "quantity"].tolist() == [3.0]
-    live = c.live_mask(cur)
+    live = d.live_mask(cur)
     assert dict(zip(cur["po_number"], live, strict=True)) == {
         "0000000001": True,
         "0000000002": False,
@@ -88,16 +89,16 @@ def test_live_and_duplicate_current_lines() -> None:
 def test_percentile_linear_interpolation() -> None:
     # sorted 10, 20, 30, 40: p50 at rank 0.5 x 3 = 1.5 -> 20 + 0.5 x 10 = 25;
     # p90 at rank 0.9 x 3 = 2.7 -> 30 + 0.7 x 10 = 37
-    assert c.percentile([40, 10, 30, 20], 50) == pytest.approx(25.0)
-    assert c.percentile([40, 10, 30, 20], 90) == pytest.approx(37.0)
-    assert c.percentile([7], 90) == 7.0
-    assert c.percentile([], 50) is None
+    assert d.percentile([40, 10, 30, 20], 50) == pytest.approx(25.0)
+    assert d.percentile([40, 10, 30, 20], 90) == pytest.approx(37.0)
+    assert d.percentile([7], 90) == 7.0
+    assert d.percentile([], 50) is None
 
 
 def test_ratio_null_when_denominator_zero() -> None:
-    assert c.ratio(3, 0) is None
-    assert c.ratio(0, 4) == 0.0
-    assert c.ratio(3, 4) == 0.75
+    assert d.ratio(3, 0) is None
+    assert d.ratio(0, 4) == 0.0
+    assert d.ratio(3, 4) == 0.75
 
 
 @pytest.mark.parametrize(
@@ -130,23 +131,23 @@ def test_ratio_null_when_denominator_zero() -> None:
     ],
 )
 def test_band_boundaries(rule: str, value: float, colour: str) -> None:
-    got, reason = c.band(rule, value)
+    got, reason = rag.band(rule, value)
     assert got == colour
     assert (reason is None) == (colour == "green")
 
 
 def test_band_float_noise_on_a_boundary_stays_in_the_better_band() -> None:
     noisy = 0.1 + 0.2 + 0.65  # 0.9500000000000001 or 0.95 minus noise
-    assert c.band("spi", noisy - 1e-15)[0] == "green"
-    assert c.band("spend_pace", 1.1 + 1e-13)[0] == "green"
+    assert rag.band("spi", noisy - 1e-15)[0] == "green"
+    assert rag.band("spend_pace", 1.1 + 1e-13)[0] == "green"
 
 
 def test_band_reasons_text() -> None:
-    assert c.band("spi", 0.87) == ("red", "spi 0.87 < 0.90 (red)")
-    assert c.band("cpi", 0.92) == ("amber", "cpi 0.92 < 0.95 (amber)")
-    assert c.band("spend_pace", 1.15) == ("amber", "spend_pace 1.15 > 1.10 (amber)")
-    assert c.band("spend_pace", 1.25) == ("red", "spend_pace 1.25 > 1.20 (red)")
-    assert c.band("spend_pace", 0.80) == ("amber", "spend_pace 0.80 < 0.85 (amber)")
+    assert rag.band("spi", 0.87) == ("red", "spi 0.87 < 0.90 (red)")
+    assert rag.band("cpi", 0.92) == ("amber", "cpi 0.92 < 0.95 (amber)")
+    assert rag.band("spend_pace", 1.15) == ("amber", "spend_pace 1.15 > 1.10 (amber)")
+    assert rag.band("spend_pace", 1.25) == ("red", "spend_pace 1.25 > 1.20 (red)")
+    assert rag.band("spend_pace", 0.80) == ("amber", "spend_pace 0.80 < 0.85 (amber)")
     # 0.8999 printed with two decimals would read "0.90 < 0.90": more digits are shown
-    assert c.band("otd_rate", 0.8999) == ("amber", "otd_rate 0.8999 < 0.90 (amber)")
-    assert c.band("spi", None) == (None, None)
+    assert rag.band("otd_rate", 0.8999) == ("amber", "otd_rate 0.8999 < 0.90 (amber)")
+    assert rag.band("spi", None) == (None, None)

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildout_tracker import lake_server, procs
-from buildout_tracker.airflow_env import airflow_env
+from buildout_tracker.devtools import lake_server, procs
+from buildout_tracker.devtools.procs import find_processes, kill_pids, proc_stat, process_family
+from buildout_tracker.orchestration.airflow_env import airflow_env
 from buildout_tracker.settings import var_dir
 
 # Environment names this module reads (candidates for settings.py).
@@ -130,126 +130,12 @@ class Status:
         return "\n".join(lines)
 
 
-# --- /proc -------------------------------------------------------------------------------
-
-
-def _proc_pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def _stat(pid: int) -> tuple[str, int, int, int] | None:
-    """(state, ppid, pgid, start time) of a process, None when it is gone."""
-    raw = _read(f"/proc/{pid}/stat")
-    if not raw:
-        return None
-    fields = raw.rsplit(b")", 1)[-1].split()
-    return fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[19])
-
-
-def _alive(pid: int, started: int | None = None) -> bool:
-    st = _stat(pid)
-    return st is not None and st[0] not in ("Z", "X") and started in (None, st[3])
-
-
-def _family(pgids: set[int]) -> dict[int, int]:
-    """Members of `pgids` and all their descendants (even those that left the group with
-    setsid): pid -> start time, so a pid reused later is not mistaken for one of them."""
-    stats = {pid: st for pid in _proc_pids() if (st := _stat(pid)) is not None}
-    children: dict[int, list[int]] = {}
-    for pid, st in stats.items():
-        children.setdefault(st[1], []).append(pid)
-    todo = [pid for pid, st in stats.items() if st[2] in pgids]
-    found: dict[int, int] = {}
-    while todo:
-        pid = todo.pop()
-        if pid in found or pid not in stats:
-            continue
-        found[pid] = stats[pid][3]
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _ancestors() -> set[int]:
-    """This process and its parents: never kill the caller, even if it shares the home."""
-    seen, pid = set(), os.getpid()
-    while pid > 1 and pid not in seen:
-        seen.add(pid)
-        st = _stat(pid)
-        pid = st[1] if st else 0
-    return seen
-
-
-def _references_home(pid: int, home: Path) -> bool:
-    marker = f"AIRFLOW_HOME={home}".encode()
-    env = b"\0" + _read(f"/proc/{pid}/environ") + b"\0"
-    if b"\0" + marker + b"\0" in env:
-        return True
-    text = str(home)
-    for arg in _read(f"/proc/{pid}/cmdline").decode(errors="replace").split("\0"):
-        if arg == text or arg.startswith(text + "/") or f"={text}" in arg or f" {text}/" in arg:
-            return True
-    return False
-
-
-def find_processes(
-    home: Path,
-    pgids: set[int] | frozenset[int] = frozenset(),
-    known: dict[int, int] | None = None,
-) -> dict[int, str]:
-    """Live processes (not zombies) in one of `pgids`, referring to `home`, or among `known`
-    (pid -> start time, from `_family`): pid -> cmdline."""
-    home = home.resolve()
-    skip = _ancestors()
-    known = known or {}
-    found: dict[int, str] = {}
-    for pid in _proc_pids():
-        if pid in skip:
-            continue
-        st = _stat(pid)
-        if st is None or st[0] in ("Z", "X"):
-            continue
-        if st[2] in pgids or known.get(pid) == st[3] or _references_home(pid, home):
-            cmd = _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode(errors="replace")
-            found[pid] = cmd.strip()
-    return found
-
-
-def _kill_pids(pids: list[int], timeout: float = 5.0) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ChildProcessError, OSError):
-                    os.waitpid(pid, os.WNOHANG)
-            alive = [p for p in pids if _alive(p)]
-            if not alive:
-                return
-            time.sleep(0.1)
-        pids = alive
-
-
 # --- state -------------------------------------------------------------------------------
 
 
 def _our_group(pgid: int | None, home: Path) -> bool:
     """The recorded group is alive and is ours (guards against a reused pid)."""
-    if pgid is None or not procs.group_alive(pgid):
-        return False
-    return any(
-        (st := _stat(pid)) is not None and st[2] == pgid and _references_home(pid, home)
-        for pid in _proc_pids()
-    )
+    return pgid is not None and procs.group_alive(pgid) and procs.group_uses(pgid, home)
 
 
 def _running(layout: Layout) -> dict[str, int | None]:
@@ -479,7 +365,7 @@ def down(
         pgid = procs.read_pid(layout.pid_file(name))
         if pgid is not None and _our_group(pgid, layout.home):
             groups[name] = pgid
-    family = _family(set(groups.values()))
+    family = process_family(set(groups.values()))
 
     def stop(pgid: int) -> str:
         t = time.monotonic()
@@ -497,7 +383,7 @@ def down(
 
     left = find_processes(layout.home, set(groups.values()), family)
     if left:
-        _kill_pids(list(left))
+        kill_pids(list(left))
         stopped += [f"straggler pid {pid}: {cmd[:100]}" for pid, cmd in left.items()]
     still = find_processes(layout.home, set(groups.values()), family)
     if still:
@@ -542,7 +428,7 @@ def backfill(
     the half-made backfill and reports 'database is locked'. That is retried here, with
     backoff; any other failure is raised with Airflow's own message.
     """
-    from buildout_tracker.dag_runner import INGEST_DAGS
+    from buildout_tracker.registry import INGEST_DAGS
     from buildout_tracker.weeks import status_date, week_start
 
     say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
@@ -583,7 +469,7 @@ def status(home: Path | str | None = None, env_file: Path | str | None = None) -
     stragglers = sorted(
         pid
         for pid in find_processes(layout.home)
-        if (st := _stat(pid)) is not None and st[2] not in ours
+        if (st := proc_stat(pid)) is not None and st[2] not in ours
     )
     return Status(
         home=layout.home,

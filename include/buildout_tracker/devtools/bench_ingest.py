@@ -14,14 +14,14 @@ from typing import Any
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from buildout_tracker.ingest.feed_week import _rejected_rows, frame_to_parquet
-
-from .checks import check_rows
-from .enums import CATEGORIES, SITE_CATEGORIES, WORKSTREAMS
-from .gx_suite import GxValidator
-from .parsing import parse_file
-from .procurement import COLUMNS, PO_LINES
-from .schema import RuleContext
+from buildout_tracker.feeds.checks import check_rows
+from buildout_tracker.feeds.enums import CATEGORIES, SITE_CATEGORIES, WORKSTREAMS
+from buildout_tracker.feeds.gx_suite import GxValidator
+from buildout_tracker.feeds.parsing import parse_file
+from buildout_tracker.feeds.procurement import COLUMNS, PO_LINES
+from buildout_tracker.feeds.schema import RuleContext
+from buildout_tracker.ingest.quarantine import rejected_rows
+from buildout_tracker.lake import frame_parquet_bytes
 
 
 def write_synthetic_po_lines(path: Path, rows: int, seed: int = 7) -> Path:
@@ -107,9 +107,9 @@ def bench_po_lines(
             t3 = time.perf_counter()
             # The split as the pipeline writes it (ingest/feed_week.py): valid rows and the
             # refused rows with every rule they broke, as Parquet bytes for the lake.
-            (out / "valid.parquet").write_bytes(frame_to_parquet(checked.valid))
-            rejected = _rejected_rows(parsed.rejected, checked.quarantined)
-            (out / "q.parquet").write_bytes(frame_to_parquet(rejected))
+            (out / "valid.parquet").write_bytes(frame_parquet_bytes(checked.valid))
+            rejected = rejected_rows(parsed.rejected, checked.quarantined)
+            (out / "q.parquet").write_bytes(frame_parquet_bytes(rejected))
             t4 = time.perf_counter()
             b_times.append(t4 - t0)
             now = {"parse": t1 - t0, "rules": t2 - t1, "gx": t3 - t2, "write": t4 - t3}
@@ -127,7 +127,7 @@ def bench_po_lines(
     }
 
 
-if __name__ == "__main__":  # python -m buildout_tracker.feeds.bench [rows]
+if __name__ == "__main__":  # python -m buildout_tracker.devtools.bench_ingest [rows]
     import json
     import sys
 

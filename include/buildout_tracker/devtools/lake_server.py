@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildout_tracker import procs
+from buildout_tracker.devtools import procs
 from buildout_tracker.settings import PROJECT_ROOT, S3Settings, var_dir
 
 DEFAULT_PORT = 9900

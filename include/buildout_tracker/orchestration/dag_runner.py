@@ -14,17 +14,10 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from buildout_tracker.airflow_env import airflow_env
+from buildout_tracker.orchestration.airflow_env import airflow_env
+from buildout_tracker.registry import INGEST_DAGS, PUBLISH_DAG
 from buildout_tracker.settings import PROJECT_ROOT
 from buildout_tracker.weeks import week_start
-
-INGEST_DAGS = (
-    "ingest_reference_weekly",
-    "ingest_procurement_weekly",
-    "ingest_milestones_weekly",
-    "ingest_hiring_weekly",
-)
-PUBLISH_DAG = "publish_tables_weekly"
 
 
 def prepare_airflow(home: Path | None = None) -> dict[str, str]:
@@ -72,8 +65,10 @@ def test_week(week: str, dag_ids: tuple[str, ...] = (*INGEST_DAGS, PUBLISH_DAG))
 
 def run_week_dags(weeks: list[str]) -> int:
     """dag.test() the week's DAGs for each week in order, then print the per-feed report."""
-    from buildout_tracker.ingest.feed_week import read_report
+    from buildout_tracker import registry, zones
+    from buildout_tracker.ingest.report import read_report
     from buildout_tracker.lake import Bucket
+    from buildout_tracker.pipeline.summary import attention_lines, feed_week_line
     from buildout_tracker.settings import lake_bucket
 
     prepare_airflow()
@@ -102,24 +97,14 @@ def run_week_dags(weeks: list[str]) -> int:
         print(
             "\nPer feed (files, duplicates, files quarantined, rows in / validated / quarantined):"
         )
-        for feed in ("reference", "fx_rates", "procurement", "milestones", "hiring"):
+        for feed in registry.NAMES:
             report = read_report(lake, feed, week)
             if report is None:
                 print(f"  {feed:<12} not ingested")
                 continue
-            s = report.summary()
-            print(
-                f"  {feed:<12} files {s['files_received']}, duplicates {s['duplicates_skipped']}, "
-                f"files quarantined {s['files_quarantined']}, rows in {s['rows_in']}, "
-                f"validated {s['rows_validated']}, quarantined {s['rows_quarantined']}"
-                f"{' BLOCKED: ' + str(s['block_reason']) if s['blocked'] else ''}"
-                f"{' top: ' + '; '.join(s['top_reasons']) if s['top_reasons'] else ''}"
-            )
-            refused = [f for f in report.files if f.outcome in ("quarantined", "superseded")]
-            for f in refused[:10]:
-                print(f"    {f.outcome} {f.key} ({f.rule}): {f.reason}")
-            for note in report.stray_warnings[:10]:
-                print(f"    note: {note}")
-        key = f"curated/_manifests/week={week}.json"
+            print(f"  {feed_week_line(report)}")
+            for line in attention_lines(report):
+                print(f"    {line}")
+        key = zones.manifest_key(week)
         print(f"\nmanifest: {lake.uri(key) if lake.exists(key) else 'not published'}\n", flush=True)
     return 1 if failed else 0

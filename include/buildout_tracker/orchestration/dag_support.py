@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from buildout_tracker import settings
+from buildout_tracker import registry, settings
 from buildout_tracker.weeks import week_key, week_of_interval_start
 
 OWNER = "buildout-data-platform"
@@ -61,6 +61,13 @@ def validated_asset(feed: str) -> Any:
     )
 
 
+def every_validated_asset() -> Any:
+    """All the validated assets of the feeds the scorecard depends on (an AND condition)."""
+    from functools import reduce
+
+    return reduce(lambda a, b: a & b, (validated_asset(f) for f in registry.STATUS_FEEDS))
+
+
 def curated_asset() -> Any:
     from airflow.sdk import Asset
 
@@ -88,6 +95,34 @@ def previous_week_of(moment: datetime) -> str:
     return week_key((moment - timedelta(days=7)).date())
 
 
+def publish_weeks(context: Any) -> list[str]:
+    """The weeks a run of the publishing DAG publishes: `params.week` when given, else the
+    weeks its triggering asset events carry, else (the Monday cron fallback) the week that
+    just closed, once at least one of its feeds was ingested: a fresh deployment's first
+    fallback must not publish an empty week."""
+    from buildout_tracker.weeks import parse_week
+
+    explicit = (context.get("params") or {}).get("week")
+    if explicit:
+        return [explicit]
+    weeks = set()
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            week = (event.extra or {}).get("week")
+            if week:
+                weeks.add(week)
+    if weeks:
+        return sorted(weeks, key=parse_week)
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from buildout_tracker.pipeline.steps import ingested_feeds
+
+    week = previous_week_of(context.get("logical_date") or context.get("run_after"))
+    if not ingested_feeds(week):
+        raise AirflowSkipException(f"no feed has been ingested for {week} yet: nothing to publish")
+    return [week]
+
+
 def weekly_ingest_dag_args(*tags: str) -> dict[str, Any]:
     """What every weekly ingest DAG passes to @dag, besides its id, schedule and docs."""
     from airflow.sdk import Param
@@ -112,7 +147,7 @@ def ingest_and_emit(feed: str, asset: Any) -> dict[str, Any]:
     """The body of an ingest task: the feed's week, its counts put on the asset event."""
     from airflow.sdk import get_current_context
 
-    from buildout_tracker.pipeline import run_ingest_task
+    from buildout_tracker.pipeline.steps import run_ingest_task
 
     context = get_current_context()
     summary = run_ingest_task(feed, run_week(context), context["run_id"])
@@ -123,7 +158,7 @@ def ingest_and_emit(feed: str, asset: Any) -> dict[str, Any]:
 def check_week(*summaries: dict[str, Any]) -> None:
     """Fail, naming feed, file and rule, when a feed's week is blocked, or name the later
     weeks a re-run made stale."""
-    from buildout_tracker.pipeline import fail_if_blocked, fail_if_later_weeks_stale
+    from buildout_tracker.pipeline.steps import fail_if_blocked, fail_if_later_weeks_stale
 
     for summary in summaries:
         fail_if_blocked(summary)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from buildout_tracker.airflow_env import SQLITE_BUSY_TIMEOUT_SECONDS, airflow_env
+from buildout_tracker.orchestration.airflow_env import SQLITE_BUSY_TIMEOUT_SECONDS, airflow_env
 
 # Read back from the connections Airflow itself opens: the sync engine's and the async one's.
 _PROBE = """

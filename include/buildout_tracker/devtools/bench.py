@@ -38,7 +38,7 @@ def _save(what: str, result: dict[str, Any]) -> None:
 
 
 def bench_parse() -> dict[str, Any]:
-    from buildout_tracker.dag_parse import parse_cost
+    from buildout_tracker.devtools.dag_parse import parse_cost
 
     out = {}
     for path in sorted((PROJECT_ROOT / "dags").glob("*.py")):
@@ -75,7 +75,7 @@ def bench_ingest(lines: int = 1_000_000) -> dict[str, Any]:
     # its site register and its currencies, all with rates. Referential rules stay on.
     code = (
         "import json; from datetime import date; "
-        "from buildout_tracker.feeds.bench import bench_po_lines; "
+        "from buildout_tracker.devtools.bench_ingest import bench_po_lines; "
         "from buildout_tracker.feeds.schema import RuleContext; "
         "from buildout_tracker.generator.pmo import Program; "
         "from buildout_tracker.generator.scales import get_scale; "
@@ -97,10 +97,12 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
     """A whole large-scale history on a fresh local lake, one process, phases per week."""
     import os
 
-    from buildout_tracker import cycle, pipeline, procs, timing
+    from buildout_tracker import pipeline, timing
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
     from buildout_tracker.generator import BucketSink, generate
     from buildout_tracker.lake import Bucket, make_client
-    from buildout_tracker.lake_server import LakeServer
+    from buildout_tracker.pipeline import cycle
     from buildout_tracker.weeks import parse_range
 
     root = BENCH_DIR / "lake-large"
@@ -121,13 +123,13 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
             marker.write_text("ok")
         gen_s = time.perf_counter() - t0
         print(f"  generated {len(weeks)} weeks at scale large in {gen_s:.0f} s")
-        rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench")
+        rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench", notify=False)
         per_week = []
         backfill_t0 = time.perf_counter()
         for k, week in enumerate(weeks, 1):
             timing.reset()
             w0 = time.perf_counter()
-            outcome = cycle.run_week(rt, week, docs=False, notify=False)
+            outcome = cycle.run_week(rt, week, docs=False)
             total = time.perf_counter() - w0
             phases = timing.snapshot()
             delivered = sum(r.summary()["rows_in"] for r in outcome.reports.values())
@@ -172,8 +174,9 @@ def same_delivery(
     runs on them (ingest, validate, state, compute, audit, publish). Only the history differs.
     Best of `repeats`, alternating between the weeks.
     """
-    from buildout_tracker import cycle, pipeline, timing
+    from buildout_tracker import pipeline, registry, timing
     from buildout_tracker.lake import Bucket
+    from buildout_tracker.pipeline import cycle
     from buildout_tracker.weeks import previous, week_dates
 
     client = lake.client
@@ -185,7 +188,7 @@ def same_delivery(
         if not b.exists_bucket():
             client.create_bucket(Bucket=b.name)
     source_days = week_dates(source_week)
-    delivery = [o for feed in ("procurement", "fx_rates", "milestones", "hiring", "reference")
+    delivery = [o for feed in registry.NAMES
                 for day in source_days for o in landing.iter(f"{feed}/{day.isoformat()}/")]  # fmt: skip
     rows_in = 0
     best: dict[str, dict[str, Any]] = {}
@@ -206,11 +209,11 @@ def same_delivery(
                 new_day = shift[date.fromisoformat(day)].isoformat()
                 probe_landing.copy_from(landing, o.key, f"{feed}/{new_day}/{name}")
             rt = pipeline.Runtime(
-                probe_landing, probe_lake, b"bench-only-key", run_id="bench-probe"
+                probe_landing, probe_lake, b"bench-only-key", run_id="bench-probe", notify=False
             )
             timing.reset()
             t0 = time.perf_counter()
-            outcome = cycle.run_week(rt, week, docs=False, notify=False)
+            outcome = cycle.run_week(rt, week, docs=False)
             seconds = time.perf_counter() - t0
             rows_in = sum(r.summary()["rows_in"] for r in outcome.reports.values())
             po = lake.read_parquet(f"state/po_lines/week={before}/po_lines.parquet").num_rows
@@ -234,9 +237,9 @@ def bench_same_delivery(weeks_spec: str = "2025-W01:2026-W52") -> dict[str, Any]
     """`same_delivery` on the lake `bench cycle` left (run that first)."""
     import os
 
-    from buildout_tracker import procs
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
     from buildout_tracker.lake import Bucket, make_client
-    from buildout_tracker.lake_server import LakeServer
     from buildout_tracker.weeks import parse_range
 
     weeks = parse_range(weeks_spec)

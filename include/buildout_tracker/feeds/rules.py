@@ -1,0 +1,264 @@
+"""Rule builders: the checks a feed module composes its rules from, each with its mask and
+its GX expectations (see `schema.Rule`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .pii import EMAIL_PATTERN, contains_email
+from .schema import Exp, Level, Rule, RuleContext, Severity, When
+
+
+def _false(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(False, index=frame.index)
+
+
+def required(col: str, severity: Severity = "critical") -> Rule:
+    return Rule(
+        id=f"required:{col}",
+        severity=severity,
+        description=f"{col} is present",
+        level="row",
+        columns=(col,),
+        mask=lambda f, ctx: f[col].isna(),
+        expect=lambda ctx: [Exp("ExpectColumnValuesToNotBeNull", {"column": col})],
+    )
+
+
+def in_set(
+    col: str,
+    values: Iterable[str] | Callable[[RuleContext], Iterable[str]],
+    rule_id: str | None = None,
+    severity: Severity = "critical",
+    description: str | None = None,
+    needs: tuple[str, ...] = (),
+) -> Rule:
+    def values_for(ctx: RuleContext) -> list[str]:
+        vals = values(ctx) if callable(values) else values
+        return sorted(set(vals))
+
+    return Rule(
+        id=rule_id or f"enum:{col}",
+        severity=severity,
+        description=description or f"{col} is one of the allowed values",
+        level="row",
+        columns=(col,),
+        mask=lambda f, ctx: f[col].notna() & ~f[col].isin(values_for(ctx)),
+        expect=lambda ctx: [
+            Exp("ExpectColumnValuesToBeInSet", {"column": col, "value_set": values_for(ctx)})
+        ],
+        needs=needs,
+    )
+
+
+def matches(
+    col: str, pattern: str, rule_id: str | None = None, severity: Severity = "critical"
+) -> Rule:
+    # GX's pandas regex is a search: anchor it with \A and \Z (a $ would accept a trailing
+    # newline, which fullmatch refuses).
+    anchored = rf"\A(?:{pattern})\Z"
+    return Rule(
+        id=rule_id or f"format:{col}",
+        severity=severity,
+        description=f"{col} matches {pattern}",
+        level="row",
+        columns=(col,),
+        mask=lambda f, ctx: f[col].notna() & ~f[col].str.fullmatch(pattern).fillna(False),
+        expect=lambda ctx: [
+            Exp("ExpectColumnValuesToMatchRegex", {"column": col, "regex": anchored})
+        ],
+    )
+
+
+def between(
+    col: str,
+    rule_id: str,
+    description: str,
+    min_value: Any = None,
+    max_value: Any = None,
+    strict_min: bool = False,
+    strict_max: bool = False,
+    severity: Severity = "critical",
+    when: When | None = None,
+    needs: tuple[str, ...] = (),
+) -> Rule:
+    """min_value/max_value may be callables of the context (e.g. the status date)."""
+
+    def bound(b: Any, ctx: RuleContext) -> Any:
+        b = b(ctx) if callable(b) else b
+        return pd.Timestamp(b) if isinstance(b, date) else b
+
+    def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        s = f[col]
+        bad = _false(f)
+        lo, hi = bound(min_value, ctx), bound(max_value, ctx)
+        if lo is not None:
+            bad |= (s <= lo) if strict_min else (s < lo)
+        if hi is not None:
+            bad |= (s >= hi) if strict_max else (s > hi)
+        bad = bad.fillna(False).astype(bool)
+        return bad & when_mask(f, when) if when else bad
+
+    def expect(ctx: RuleContext) -> list[Exp]:
+        kw: dict[str, Any] = {"column": col}
+        lo, hi = bound(min_value, ctx), bound(max_value, ctx)
+        if lo is not None:
+            kw["min_value"], kw["strict_min"] = lo, strict_min
+        if hi is not None:
+            kw["max_value"], kw["strict_max"] = hi, strict_max
+        return [Exp("ExpectColumnValuesToBeBetween", kw, when)]
+
+    return Rule(rule_id, severity, description, "row", (col,), mask, expect, needs=needs)
+
+
+def pair_ge(
+    a: str,
+    b: str,
+    rule_id: str,
+    description: str,
+    or_equal: bool = True,
+    severity: Severity = "critical",
+    when: When | None = None,
+) -> Rule:
+    """a >= b (or a > b) where both are present."""
+
+    def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        bad = (f[a] < f[b]) if or_equal else (f[a] <= f[b])
+        bad = bad.fillna(False).astype(bool)
+        return bad & when_mask(f, when) if when else bad
+
+    return Rule(
+        rule_id,
+        severity,
+        description,
+        "row",
+        (a, b),
+        mask,
+        lambda ctx: [
+            Exp(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": a,
+                    "column_B": b,
+                    "or_equal": or_equal,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+                when,
+            )
+        ],
+    )
+
+
+def present_exactly_when(
+    col: str, status_col: str, statuses: tuple[str, ...], others: tuple[str, ...], rule_id: str
+) -> Rule:
+    """`col` present exactly when `status_col` is one of `statuses` (and null for `others`).
+
+    Rows whose status is null or unknown are left to the required/enum rules.
+    """
+    return Rule(
+        rule_id,
+        "critical",
+        f"{col} is present exactly when {status_col} is one of {', '.join(statuses)}",
+        "row",
+        (col, status_col),
+        lambda f, ctx: (
+            (f[status_col].isin(statuses) & f[col].isna())
+            | (f[status_col].isin(others) & f[col].notna())
+        ),
+        lambda ctx: [
+            Exp("ExpectColumnValuesToNotBeNull", {"column": col}, When(status_col, "in", statuses)),
+            *(
+                [Exp("ExpectColumnValuesToBeNull", {"column": col}, When(status_col, "in", others))]
+                if others
+                else []
+            ),
+        ],
+    )
+
+
+def unique(cols: tuple[str, ...], rule_id: str, severity: Severity = "critical") -> Rule:
+    """Every row of a duplicated key fails (none of them can be trusted to be the one)."""
+
+    def expect(ctx: RuleContext) -> list[Exp]:
+        if len(cols) == 1:
+            return [Exp("ExpectColumnValuesToBeUnique", {"column": cols[0]})]
+        return [Exp("ExpectCompoundColumnsToBeUnique", {"column_list": list(cols)})]
+
+    def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        key = f[list(cols)]
+        present = key.notna().all(axis=1)
+        return present & key.duplicated(keep=False)
+
+    return Rule(
+        rule_id, severity, f"({', '.join(cols)}) is unique in the file", "row", cols, mask, expect
+    )
+
+
+def no_personal_data(cols: tuple[str, ...]) -> Rule:
+    def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        bad = _false(f)
+        for c in cols:
+            if c in f.columns:
+                bad |= contains_email(f[c])
+        return bad
+
+    return Rule(
+        "no_personal_data",
+        "warning",
+        "no kept free-text column holds an e-mail address",
+        "row",
+        cols,
+        mask,
+        lambda ctx: [
+            Exp("ExpectColumnValuesToNotMatchRegex", {"column": c, "regex": EMAIL_PATTERN})
+            for c in cols
+        ],
+    )
+
+
+def helper_rule(
+    rule_id: str,
+    severity: Severity,
+    level: Level,
+    description: str,
+    columns: tuple[str, ...],
+    helper: str,
+    compute: Callable[[pd.DataFrame, RuleContext], pd.Series],
+    min_value: float,
+    max_value: float,
+) -> Rule:
+    """A check GX cannot state natively: GX checks the helper column `compute` returns."""
+
+    def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        v = compute(f, ctx)
+        return ((v < min_value) | (v > max_value)).fillna(False).astype(bool)
+
+    return Rule(
+        rule_id,
+        severity,
+        description,
+        level,
+        columns,
+        mask,
+        lambda ctx: [
+            Exp(
+                "ExpectColumnValuesToBeBetween",
+                {"column": helper, "min_value": min_value, "max_value": max_value},
+            )
+        ],
+        derive=lambda f, ctx: {helper: compute(f, ctx)},
+    )
+
+
+def when_mask(f: pd.DataFrame, when: When) -> pd.Series:
+    s = f[when.column]
+    if when.op == "==":
+        return (s == when.value).fillna(False).astype(bool)
+    if when.op == ">":
+        return (s > when.value).fillna(False).astype(bool)
+    return s.isin(list(when.value))

@@ -1,0 +1,125 @@
+"""One new landing file: parsed against its spec, its rows checked, its valid rows written to
+the validated zone and its refused rows (or the whole file) to quarantine. Nothing is lost:
+the raw bytes stay in landing."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from buildout_tracker import zones
+from buildout_tracker.ingest.landing import Delivery
+from buildout_tracker.ingest.quarantine import quarantine_time, quarantine_whole_file, rejected_rows
+from buildout_tracker.ingest.report import INGESTED, QUARANTINED, FileOutcome
+from buildout_tracker.lake import Bucket, frame_parquet_bytes
+from buildout_tracker.timing import phase
+
+log = logging.getLogger(__name__)
+
+
+def process_file(
+    feed: str,
+    week: str,
+    spec: Any,
+    delivery: Delivery,
+    data: bytes,
+    out: FileOutcome,
+    lake: Bucket,
+    hmac_key: bytes,
+    ctx: Any,
+) -> tuple[FileOutcome, pd.DataFrame | None, pd.DataFrame | None]:
+    """Parse, check rows, split: the file's valid rows and its refused rows are written.
+    Returns the outcome, the parsed frame for the GX suite (which runs once per file kind,
+    `validation.py`) and the valid rows; both frames are None for a file refused whole."""
+    from buildout_tracker import feeds
+
+    with phase("ingest"):
+        parsed = feeds.parse_file(spec, delivery.key, data, hmac_key)
+    out.warnings = list(parsed.warnings)
+    for warning in parsed.warnings:
+        log.warning("%s: %s: %s", feed, delivery.key, warning)
+    if parsed.file_error is not None:
+        out.outcome = QUARANTINED
+        out.rule, out.reason = parsed.file_error.rule, parsed.file_error.reason
+        out.rows_in = parsed.rows_in
+        out.quarantine_key = quarantine_whole_file(feed, week, out, data, lake)
+        log.warning("%s: file %s quarantined: %s (%s)", feed, delivery.key, out.reason, out.rule)
+        return out, None, None
+
+    with phase("validate"):
+        frame, refused = parsed.frame, {}
+        if parsed.failed is not None and len(parsed.failed):
+            # Rows with a value that failed coercion: refused already; checked with the rest
+            # so that quarantine keeps their values and every other rule they break.
+            frame = pd.concat([parsed.frame, parsed.failed], ignore_index=True)
+            frame = frame.sort_values("_row", kind="stable").reset_index(drop=True)
+            cells = parsed.rejected.dropna(subset=["column"])
+            for column, rows in cells.groupby("column")["_row"]:
+                refused[str(column)] = frame["_row"].isin(rows).to_numpy()
+        check = feeds.check_rows(spec, frame, ctx, refused=refused)
+
+    with phase("ingest"):
+        valid = check.valid.copy()
+        valid["_file"] = delivery.key
+        valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
+        out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
+        lake.put_bytes(out.validated_key, frame_parquet_bytes(valid))
+
+        rejected = rejected_rows(parsed.rejected, check.quarantined)
+        if len(rejected):
+            out.quarantine_key = zones.quarantine_rows(feed, spec.kind, week, out.fid)
+            rejected.insert(0, "_file", delivery.key)
+            rejected["_run_id"] = out.run_id
+            rejected["_quarantined_at"] = quarantine_time()
+            lake.put_bytes(out.quarantine_key, frame_parquet_bytes(rejected))
+
+    out.outcome = INGESTED
+    out.rows_in = int(parsed.rows_in)
+    out.rows_valid = len(valid)
+    out.rows_quarantined = len(rejected)
+    out.rule_stats = records(with_parse_rules(check.rule_stats, parsed.rejected, parsed.rows_in))
+    out.table_failures = [
+        {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
+    ]
+    out.top_rules = (
+        dict(Counter(rule for rules in rejected["rules"] for rule in rules))
+        if len(rejected)
+        else {}
+    )
+    log.info(
+        "%s: %s: %d rows in, %d valid, %d quarantined",
+        feed, delivery.key, out.rows_in, out.rows_valid, out.rows_quarantined,
+    )  # fmt: skip
+    return out, parsed.frame, valid
+
+
+def with_parse_rules(stats: pd.DataFrame, refused: pd.DataFrame, rows_in: int) -> pd.DataFrame:
+    """Rule results including the rules applied while parsing (`type:<column>`, a required
+    value left empty, `structure:field_count`, `format:json_line`), checked on every row read.
+    A parse rule and a row rule of the same id (`required:<column>`) count their rows once."""
+    if refused is None or not len(refused):
+        return stats
+    failed = refused.groupby("rule")["_row"].nunique()
+    rows = []
+    for rule, n in failed.items():
+        same = stats["rule"] == rule
+        if same.any():
+            stats = stats.copy()
+            stats.loc[same, "rows_failed"] = stats.loc[same, "rows_failed"].astype(int) + int(n)
+            stats.loc[same, "rows_checked"] = rows_in
+            continue
+        rows.append({"rule": rule, "severity": "critical", "level": "row",
+                     "rows_checked": rows_in, "rows_failed": int(n)})  # fmt: skip
+    return pd.concat([pd.DataFrame(rows), stats], ignore_index=True) if rows else stats
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None or not len(frame):
+        return []
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        out.append({str(k): (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
+    return out

@@ -1,0 +1,78 @@
+"""Whole weeks in one process: the same steps the DAG tasks call (`steps.ingest` for every
+feed in the registry's order, then `steps.publish`), alerts included, for many weeks in a
+row. `make run` and the benchmarks use it; the DAGs are the scheduled way to run them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from buildout_tracker import registry
+from buildout_tracker.ingest.report import FeedWeekReport
+from buildout_tracker.pipeline import steps
+from buildout_tracker.pipeline.runtime import Runtime
+from buildout_tracker.publish import AuditFailed, PublishResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WeekOutcome:
+    week: str
+    reports: dict[str, FeedWeekReport]
+    published: PublishResult | None
+    error: str | None
+    seconds: dict[str, float] = field(default_factory=dict)
+    data_docs: dict[str, str] = field(default_factory=dict)
+
+
+def run_week(
+    rt: Runtime,
+    week: str,
+    progress: Callable[[str], None] = lambda s: None,
+    docs: bool = True,
+) -> WeekOutcome:
+    """Every feed's ingest task, then the publish task, for one week."""
+    reports: dict[str, FeedWeekReport] = {}
+    seconds: dict[str, float] = {}
+    data_docs: dict[str, str] = {}
+    for feed in registry.NAMES:
+        progress(f"ingest + validate {feed}")
+        t0 = time.perf_counter()
+        outcome = steps.ingest(rt, feed, week, docs=docs)
+        reports[feed] = outcome.report
+        if outcome.data_docs:
+            data_docs[feed] = outcome.data_docs
+        seconds[f"ingest_{feed}"] = time.perf_counter() - t0
+    progress("compute, audit, publish")
+    t0 = time.perf_counter()
+    published, error = None, None
+    try:
+        published = steps.publish(rt, week)
+    except AuditFailed as exc:
+        error = str(exc)
+    seconds["publish"] = time.perf_counter() - t0
+    return WeekOutcome(week, reports, published, error, seconds, data_docs)
+
+
+def run_weeks(
+    rt: Runtime, weeks: list[str], echo: Callable[[str], Any] = print, docs: bool = True
+) -> list[WeekOutcome]:
+    """Weeks in order; Data Docs for the last one only (each week's are built by its DAG runs)."""
+    from buildout_tracker.pipeline.summary import week_line
+
+    outcomes = []
+    started = time.perf_counter()
+    for k, week in enumerate(weeks, 1):
+
+        def progress(phase: str, k: int = k, week: str = week) -> None:
+            echo(f"  week {k}/{len(weeks)} {week}: {phase} ({time.perf_counter() - started:.0f} s)")
+
+        outcome = run_week(rt, week, progress, docs=docs and k == len(weeks))
+        outcomes.append(outcome)
+        echo(week_line(outcome.week, outcome.reports, outcome.published is not None, outcome.error))
+    return outcomes

@@ -1,0 +1,220 @@
+"""The weekly pipeline's steps, as plain functions: what each DAG task calls, and what
+`make run` drives for many weeks in one process (`cycle.py`). Nothing here reads the clock:
+the week is always an argument.
+
+- `ingest(rt, feed, week)`: the feed-week (and the reference in force first when its rules
+  need it), its state, its Data Docs, its alerts.
+- `publish(rt, week)`: the week's six tables and manifest, and the scorecard's alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from buildout_tracker import alerts, registry, settings, zones
+from buildout_tracker.ingest import state
+from buildout_tracker.ingest.feed_week import ingest_feed_week
+from buildout_tracker.ingest.report import QUARANTINED, FeedWeekReport, save_report
+from buildout_tracker.lake import Bucket, client_from_airflow
+from buildout_tracker.pipeline.runtime import Runtime
+from buildout_tracker.publish import AuditFailed, PublishResult, publish_week
+
+log = logging.getLogger(__name__)
+
+
+class FeedWeekBlocked(RuntimeError):
+    pass
+
+
+class LaterWeeksStale(RuntimeError):
+    pass
+
+
+def _update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> None:
+    said = state.update_reference(lake, week, report)
+    report.stray_warnings.extend(f"{name}: {text}" for name, text in said.items())
+
+
+# How each feed's state follows from its week's report.
+STATE_UPDATES: dict[str, Callable[[Bucket, str, FeedWeekReport], object]] = {
+    "reference": _update_reference,
+    "fx_rates": state.update_fx_rates,
+    "procurement": state.update_po_lines,
+    "milestones": state.update_milestones,
+    "hiring": state.update_hiring,
+}
+
+
+def ingest_feed(rt: Runtime, feed: str, week: str) -> FeedWeekReport:
+    """The feed-week and the state it leaves (what the state update had to say is saved)."""
+    report = ingest_feed_week(
+        feed,
+        week,
+        landing=rt.landing,
+        lake=rt.lake,
+        hmac_key=rt.hmac_key,
+        validator=rt.validator,
+        run_id=rt.run_id,
+    )
+    STATE_UPDATES[feed](rt.lake, week, report)
+    if report.stray_warnings:
+        save_report(rt.lake, report)
+    rt.ingested.add((feed, week))
+    return report
+
+
+@dataclass
+class IngestOutcome:
+    report: FeedWeekReport
+    data_docs: str | None = None
+    stale_later_weeks: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """What the task returns (XCom) and the asset event carries: counts only."""
+        out = self.report.summary()
+        out["data_docs"] = self.data_docs
+        out["stale_later_weeks"] = self.stale_later_weeks
+        return out
+
+
+def ingest(rt: Runtime, feed: str, week: str, docs: bool = True) -> IngestOutcome:
+    """The body of an `ingest_<feed>` task: the feeds its rules read that another DAG ingests
+    first (the reference in force), then the feed's week, its Data Docs, its alerts."""
+    for dep in registry.feed(feed).reads:
+        if (
+            registry.feed(dep).dag_id != registry.feed(feed).dag_id
+            and (dep, week) not in rt.ingested
+        ):
+            ingest_feed(rt, dep, week)  # a re-run is a no-op for what is done
+    report = ingest_feed(rt, feed, week)
+    outcome = IngestOutcome(report)
+    if docs:
+        outcome.data_docs = build_data_docs(rt, week, feed)
+    if rt._validator is not None:
+        rt.validator.forget_results()  # the next feed-week's Data Docs show only its own files
+    outcome.stale_later_weeks = stale_later_weeks(rt, feed, week)
+    announce(rt, report)
+    return outcome
+
+
+def stale_later_weeks(rt: Runtime, feed: str, week: str) -> list[str]:
+    weeks: set[str] = set()
+    for name in registry.feed(feed).states:
+        weeks.update(state.stale_later_weeks(rt.lake, name, week))
+    return sorted(weeks)
+
+
+def build_data_docs(rt: Runtime, week: str, feed: str) -> str | None:
+    """Build GX Data Docs for what this runtime validated and upload them; returns the index URI."""
+    if rt._validator is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="gx-docs-") as tmp:
+        out = rt.validator.build_data_docs(Path(tmp))
+        if out is None:
+            return None
+        prefix = zones.data_docs_prefix(week, feed)
+        root = Path(out).parent if Path(out).is_file() else Path(out)
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                rt.lake.upload_file(prefix + path.relative_to(root).as_posix(), str(path))
+    return rt.lake.uri(prefix + "index.html")
+
+
+def announce(rt: Runtime, report: FeedWeekReport) -> None:
+    """Alerts for what an ingest found: each file refused in this run (its source-system
+    owner must hear it), misplaced landing objects, and the feed's week when blocked."""
+    if not rt.notify:
+        return
+    week, feed = report.week, report.feed
+    for f in report.files:  # the source-system owner must hear that a file was refused
+        if f.outcome == QUARANTINED and f.key in report.processed:
+            alerts.send(
+                alerts.Alert(
+                    "file_refused",
+                    week,
+                    feed,
+                    f"{f.key} refused ({f.rule}): {f.reason}",
+                    rt.lake.uri(f.quarantine_key or f"quarantine/{feed}/week={week}/"),
+                )
+            )
+    if report.misplaced_new:  # whoever dropped them must hear that no run will read them
+        alerts.send(
+            alerts.Alert(
+                "file_misplaced",
+                week,
+                feed,
+                f"{len(report.misplaced_new)} landing object(s) outside <feed>/<YYYY-MM-DD>/, "
+                f"read by no week: {', '.join(report.misplaced_new[:10])}",
+                rt.landing.uri(report.misplaced_new[0]),
+            )
+        )
+    if report.blocked:
+        alerts.send(
+            alerts.Alert(
+                "feed_blocked",
+                week,
+                feed,
+                report.block_reason or "",
+                rt.lake.uri(zones.feed_report(feed, week)),
+            )
+        )
+
+
+def publish(rt: Runtime, week: str) -> PublishResult:
+    """The body of the publish task for one week: publish, then alert on red and grey areas
+    (a failed audit is alerted and raised: nothing was published)."""
+    try:
+        result = publish_week(rt.lake, rt.landing, week, run_id=rt.run_id)
+    except AuditFailed as exc:
+        if rt.notify:
+            alerts.send(
+                alerts.Alert(
+                    "audit_failed", week, None, str(exc), rt.lake.uri(zones.MANIFESTS_PREFIX)
+                )
+            )
+        raise
+    if rt.notify:
+        alerts.send_all(alerts.scorecard_alerts(week, result.scorecard, result.manifest_uri))
+    return result
+
+
+def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
+    """An ingest task: counts only (XCom and the asset event)."""
+    outcome = ingest(rt or Runtime.from_airflow(run_id), feed, week)
+    summary = outcome.summary()
+    log.info("%s %s: %s", feed, week, {k: v for k, v in summary.items() if k != "top_reasons"})
+    return summary
+
+
+def run_publish_task(week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
+    result = publish(rt or Runtime.from_airflow(run_id), week)
+    rag = {row["area"]: row["rag"] for row in result.scorecard.to_dict(orient="records")}
+    return {"week": week, "manifest": result.manifest_uri, "rows": result.rows, "rag": rag}
+
+
+def fail_if_blocked(summary: dict[str, Any]) -> None:
+    if summary.get("blocked"):
+        raise FeedWeekBlocked(
+            summary.get("block_reason")
+            or f"{summary.get('feed')} blocked for {summary.get('week')}"
+        )
+
+
+def fail_if_later_weeks_stale(summaries: list[dict[str, Any]]) -> None:
+    stale = sorted({w for s in summaries for w in s.get("stale_later_weeks", [])})
+    if stale:
+        raise LaterWeeksStale(
+            f"this run changed state that later weeks were built on: re-run {', '.join(stale)} "
+            "(in order) to bring them up to date"
+        )
+
+
+def ingested_feeds(week: str, rt: Runtime | None = None) -> list[str]:
+    """Feeds with a report for the week (their ingest ran, whatever it found)."""
+    lake = rt.lake if rt else Bucket(settings.lake_bucket(), client_from_airflow())
+    return [f for f in registry.STATUS_FEEDS if lake.exists(zones.feed_report(f, week))]

@@ -1,0 +1,154 @@
+"""What a publication reads: the validated state in force for the week, each feed's status,
+the week's rule results and last week's published tables, as one `WeekInputs`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from buildout_tracker import registry, zones
+from buildout_tracker.ingest import state
+from buildout_tracker.ingest.report import read_report
+from buildout_tracker.lake import Bucket
+from buildout_tracker.model import FeedWeekStatus, WeekInputs
+from buildout_tracker.weeks import previous, status_date
+
+# Every feed's week, reference included (its delivery row in data_quality_weekly; the
+# scorecard greys areas only on the feeds whose status matters to it).
+REPORTED_FEEDS: tuple[str, ...] = (*registry.STATUS_FEEDS, "reference")
+
+_DTYPES = {
+    "text": "str",
+    "date": "datetime64[us]",
+    "timestamp": "datetime64[us, UTC]",
+    "decimal": "float64",
+    "number": "float64",
+    "integer": "Int64",
+    "boolean": "bool",
+}
+
+
+def empty_frame(kind: str) -> pd.DataFrame:
+    """No rows, but the columns and dtypes a validated file of this kind has."""
+    from buildout_tracker import feeds
+    from buildout_tracker.feeds.schema import hashed_name
+
+    spec = next(s for specs in feeds.SPECS.values() for s in specs if s.kind == kind)
+    cols = {
+        (hashed_name(c.name) if c.pii == "hash" else c.name): pd.Series(
+            dtype="str" if c.pii == "hash" else _DTYPES[c.type]
+        )
+        for c in spec.kept_columns
+    }
+    return pd.DataFrame(cols)
+
+
+def _state(lake: Bucket, name: str, week: str) -> pd.DataFrame:
+    """The state in force at the week; a typed empty frame when there is none (or it is
+    empty because nothing valid ever arrived), so the tables see the feed's columns."""
+    frame = state.read_state_at(lake, name, week)
+    if frame is None or (len(frame) == 0 and len(frame.columns) == 0):
+        return empty_frame(name.removeprefix("reference_"))
+    return frame
+
+
+def feed_statuses(lake: Bucket, week: str) -> dict[str, FeedWeekStatus]:
+    """Each feed's week, reference included."""
+    out = {}
+    for feed in REPORTED_FEEDS:
+        report = read_report(lake, feed, week)
+        if report is None:
+            out[feed] = FeedWeekStatus(
+                feed, delivered=False, blocked=False, reason=f"{feed}: not ingested for {week}"
+            )
+            continue
+        s = report.summary()
+        out[feed] = FeedWeekStatus(
+            feed,
+            delivered=report.delivered,
+            blocked=report.blocked,
+            reason=report.block_reason,
+            files_received=s["files_received"],
+            duplicates_skipped=s["duplicates_skipped"],
+            files_quarantined=s["files_quarantined"],
+            rows_in=s["rows_in"],
+            rows_quarantined=s["rows_quarantined"],
+        )
+    return out
+
+
+def dq_rule_rows(lake: Bucket, week: str) -> pd.DataFrame:
+    """Every rule's result of the week, per file, for data_quality_weekly."""
+    rows: list[dict[str, Any]] = []
+    for feed in REPORTED_FEEDS:
+        report = read_report(lake, feed, week)
+        if report is None:
+            continue
+        for f in report.files:
+            if f.outcome == "quarantined":
+                rows.append(
+                    {"feed": feed, "file": f.key, "rule": f"file:{f.rule}", "severity": "critical",
+                     "rows_checked": f.rows_in, "rows_failed": f.rows_in, "success": False}
+                )  # fmt: skip
+            for r in f.rule_stats:
+                rows.append(
+                    {"feed": feed, "file": f.key, "rule": r["rule"], "severity": r["severity"],
+                     "rows_checked": int(r["rows_checked"]), "rows_failed": int(r["rows_failed"]),
+                     "success": int(r["rows_failed"]) == 0}
+                )  # fmt: skip
+            stated = {r["rule"] for r in f.rule_stats}
+            for t in f.table_failures:
+                if t["rule"] in stated:
+                    continue
+                rows.append(
+                    {"feed": feed, "file": f.key, "rule": t["rule"], "severity": t["severity"],
+                     "rows_checked": f.rows_in, "rows_failed": 0, "success": False}
+                )  # fmt: skip
+    cols = ["feed", "file", "rule", "severity", "rows_checked", "rows_failed", "success"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def read_published(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
+    """A week's published tables, read through its manifest (empty when never published)."""
+    manifest = lake.get_json_or_none(zones.manifest_key(week))
+    if manifest is None:
+        return {}
+    return {
+        name: lake.read_frame(t["files"][0])
+        for name, t in manifest["tables"].items()
+        if t.get("files")  # a table withheld in a week never published holds no file
+    }
+
+
+def load_week_inputs(lake: Bucket, week: str) -> WeekInputs:
+    milestones = _state(lake, "milestones", week).copy()
+    if "_report_week" in milestones:
+        milestones["stale"] = milestones["_report_week"] != week
+    else:
+        milestones["stale"] = pd.Series(True, index=milestones.index, dtype=bool)
+    return WeekInputs(
+        week=week,
+        status_date=status_date(week),
+        po_lines=_state(lake, "po_lines", week),
+        fx_rates=_state(lake, "fx_rates", week),
+        sites=_state(lake, "reference_sites", week),
+        milestone_plan=_state(lake, "reference_milestone_plan", week),
+        budget_plan=_state(lake, "reference_budget_plan", week),
+        hiring_plan=_state(lake, "reference_hiring_plan", week),
+        milestones=milestones,
+        requisitions=_state(lake, "requisitions", week),
+        offers=_state(lake, "offers", week),
+        feed_status=feed_statuses(lake, week),
+        dq_rules=dq_rule_rows(lake, week),
+        prior=read_published(lake, previous(week)),
+    )
+
+
+def input_files(lake: Bucket, week: str) -> list[dict[str, Any]]:
+    out = []
+    for feed in REPORTED_FEEDS:
+        report = read_report(lake, feed, week)
+        for f in report.files if report else []:
+            out.append({"feed": feed, "key": f.key, "sha256": f.sha256, "outcome": f.outcome})
+    return sorted(out, key=lambda d: (d["feed"], d["key"]))

@@ -1,0 +1,135 @@
+"""Writing a week's publication: stage every table under `curated/_staging/` (invisible to
+readers, which skip `_` names), check what was staged, copy each into place as one object per
+week partition (one PUT or COPY is atomic: a reader sees the old partition or the new one),
+and write the manifest last. Tables built on a feed blocked for the week are withheld: the
+partition an earlier run published stays, and the manifest says why."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from buildout_tracker import settings, zones
+from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
+from buildout_tracker.model import TABLE_FEEDS, WeekInputs
+from buildout_tracker.publish.inputs import input_files
+from buildout_tracker.weeks import status_date
+
+
+@dataclass
+class PublishResult:
+    week: str
+    manifest_uri: str
+    tables: dict[str, str]
+    rows: dict[str, int]
+    scorecard: pd.DataFrame
+    audit_failures: list[Any] = field(default_factory=list)
+
+
+def row_content_sha256(table: pa.Table) -> str:
+    """Checksum of the rows themselves, independent of the Parquet encoding: a consumer can
+    recompute it from the published file (one canonical JSON line per row)."""
+    digest = hashlib.sha256()
+    for batch in table.to_batches():
+        for row in batch.to_pylist():
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def write_week(
+    lake: Bucket,
+    week: str,
+    run_id: str,
+    inputs: WeekInputs,
+    tables: dict[str, pa.Table],
+    fail_after: int | None,
+) -> PublishResult:
+    withheld = withheld_tables(inputs)
+    staged: dict[str, tuple[str, bytes]] = {}
+    staging = f"{zones.staging_prefix(week)}{_safe(run_id)}/"
+    for name, table in tables.items():
+        if name in withheld:
+            continue
+        data = parquet_bytes(table)
+        key = f"{staging}{name}.parquet"
+        lake.put_bytes(key, data, "application/vnd.apache.parquet")
+        staged[name] = (key, data)
+    for name, (key, data) in staged.items():  # what is staged is what was computed
+        if hashlib.sha256(lake.get_bytes(key)).digest() != hashlib.sha256(data).digest():
+            raise RuntimeError(f"staged {name} for {week} does not match what was written")
+
+    published: dict[str, str] = {}
+    for i, (name, (key, _)) in enumerate(staged.items()):
+        if fail_after is not None and i >= fail_after:
+            raise RuntimeError(f"publication of {week} interrupted after {i} tables (test)")
+        dest = zones.table_key(name, week)
+        lake.client.copy_object(
+            Bucket=lake.name, Key=dest, CopySource={"Bucket": lake.name, "Key": key}
+        )
+        published[name] = dest
+    lake.delete_prefix(zones.staging_prefix(week))  # this run's and interrupted runs'
+
+    previous = lake.get_json_or_none(zones.manifest_key(week)) or {}
+    before = previous.get("tables", {})
+    manifest: dict[str, Any] = {
+        "week": week,
+        "status_date": status_date(week).isoformat(),
+        "run_id": run_id,
+        "code_version": settings.code_version(),
+        "inputs": input_files(lake, week),
+        "tables": {
+            name: {
+                "files": [published[name]],
+                "uris": [lake.uri(published[name])],
+                "rows": tables[name].num_rows,
+                "sha256": hashlib.sha256(staged[name][1]).hexdigest(),
+                "row_content_sha256": row_content_sha256(tables[name]),
+                "schema": [
+                    {"name": f.name, "type": str(f.type)}
+                    for f in pq.read_schema(pa.BufferReader(staged[name][1]))
+                ],
+            }
+            for name in tables
+            if name not in withheld
+        },
+        "data_quality": {feed: vars(s) for feed, s in inputs.feed_status.items()},
+    }
+    for name, reason in withheld.items():
+        # Not published by this run; a partition an earlier run published for the week stays
+        # (the last good publication), and the manifest still describes it.
+        old = before.get(name, {}) if lake.exists(zones.table_key(name, week)) else {}
+        entry: dict[str, Any] = {"files": [], "uris": [], "rows": 0}
+        if old.get("files"):
+            entry = {k: v for k, v in old.items() if k not in ("withheld", "kept_from_run")}
+            entry["kept_from_run"] = old.get("kept_from_run") or previous.get("run_id")
+        manifest["tables"][name] = {**entry, "withheld": reason}
+    manifest["tables"] = {n: manifest["tables"][n] for n in tables}
+    lake.put_bytes(zones.manifest_key(week), json_bytes(manifest), "application/json")
+    return PublishResult(
+        week=week,
+        manifest_uri=lake.uri(zones.manifest_key(week)),
+        tables={n: lake.uri(k) for n, k in published.items()},
+        rows={n: tables[n].num_rows for n in published},
+        scorecard=tables["program_scorecard"].to_pandas(),
+    )
+
+
+def withheld_tables(inputs: WeekInputs) -> dict[str, str]:
+    """Tables not published for the week, with why: a feed they are built on is blocked."""
+    out = {}
+    for name, feeds in TABLE_FEEDS.items():
+        blocked = [inputs.feed_status[f] for f in feeds if f in inputs.feed_status]
+        reasons = [st.reason or f"{st.feed} blocked" for st in blocked if st.blocked]
+        if reasons:
+            out[name] = "; ".join(reasons)
+    return out
+
+
+def _safe(run_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)[:120]
