@@ -21,7 +21,15 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `program_scorecard` (
   `cpi_prior` double COMMENT 'cpi published for the area last week; null when none.',
   `hiring_attainment_prior` double COMMENT 'hiring_attainment published for the area last week; null when none.',
   `otd_rate_prior` double COMMENT 'otd_rate published for the area last week; null when none.',
-  `rag_prior` string COMMENT 'rag published for the area last week; null when none.'
+  `rag_prior` string COMMENT 'rag published for the area last week; null when none.',
+  `bac_usd` double COMMENT 'Sum of bac_usd of site_progress_weekly; data_centers and program only.',
+  `eac_usd` double COMMENT 'Estimate at completion bac_usd / cpi; null when cpi is null or 0; data_centers and program only.',
+  `vac_usd` double COMMENT 'Variance at completion bac_usd - eac_usd, negative is an overrun; null when eac_usd is null; data_centers and program only.',
+  `tcpi` double COMMENT 'To-complete performance index (bac_usd - sum of ev_usd) / (bac_usd - sum of ac_usd) of site_progress_weekly; null when bac_usd - sum of ac_usd <= 0; data_centers and program only.',
+  `bac_usd_prior` double COMMENT 'bac_usd published for the area last week; null when none.',
+  `eac_usd_prior` double COMMENT 'eac_usd published for the area last week; null when none.',
+  `vac_usd_prior` double COMMENT 'vac_usd published for the area last week; null when none.',
+  `tcpi_prior` double COMMENT 'tcpi published for the area last week; null when none.'
 )
 PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
 STORED AS PARQUET

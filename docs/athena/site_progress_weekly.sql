@@ -20,7 +20,12 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `site_progress_weekly` (
   `spi` double COMMENT 'Schedule performance index ev_usd / pv_usd; null when pv_usd is 0.',
   `cpi` double COMMENT 'Cost performance index ev_usd / ac_usd; null when ac_usd is 0.',
   `sv_usd` double COMMENT 'Schedule variance ev_usd - pv_usd.',
-  `cv_usd` double COMMENT 'Cost variance ev_usd - ac_usd.'
+  `cv_usd` double COMMENT 'Cost variance ev_usd - ac_usd.',
+  `eac_usd` double COMMENT 'Estimate at completion bac_usd / cpi; null when cpi is null or 0.',
+  `etc_usd` double COMMENT 'Estimate to complete eac_usd - ac_usd; null when eac_usd is null.',
+  `vac_usd` double COMMENT 'Variance at completion bac_usd - eac_usd, negative is an overrun; null when eac_usd is null.',
+  `tcpi` double COMMENT 'To-complete performance index (bac_usd - ev_usd) / (bac_usd - ac_usd): the cost efficiency the remaining work needs to finish on budget; null when bac_usd - ac_usd <= 0.',
+  `go_live_slip_change_days` bigint COMMENT 'go_live_slip_days minus last weeks for the site; null when either is unknown.'
 )
 PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
 STORED AS PARQUET

@@ -122,6 +122,11 @@ def test_dictionary_is_up_to_date() -> None:
         "at least one\ncurrent PO line",
         "rule = 'delivery'",
         "received_qty >= quantity",
+        "estimate at completion EAC = BAC / CPI",
+        "to-complete performance index TCPI = (BAC - EV) /",
+        "`go_live_slip_change_days`",
+        "An area's EAC is therefore not the",
+        "The forecasts are not rated",
     ],
 )
 def test_dictionary_carries_the_definitions(phrase: str) -> None:

@@ -171,3 +171,130 @@ def test_missing_table_and_wrong_week(week) -> None:  # type: ignore[no-untyped-
         inputs, week="2026-W49", status_date=inputs.status_date.replace(day=6, month=12)
     )
     assert ("site_progress_weekly", "week") in _checks(audit_week(tables, other))
+
+
+def test_forecast_identities_on_sites(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, tables = week
+
+    def etc(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "etc_usd"] += 0.02  # eac = ac + etc no longer holds (beyond a cent)
+        return df
+
+    def vac(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "vac_usd"] -= 1.0
+        return df
+
+    def eac(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "eac_usd"] *= 1.01  # no longer bac / cpi, nor ac + etc, nor bac - vac
+        return df
+
+    def tcpi(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "tcpi"] = None  # bac - ac > 0 on S1: must have a value
+        return df
+
+    def cpi_null(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "etc_usd"] = None  # eac kept: etc must be there too
+        return df
+
+    name = "site_progress_weekly"
+    assert ("site_progress_weekly", "etc_usd") in _checks(
+        audit_week(_edit(tables, name, etc), inputs)
+    )
+    assert ("site_progress_weekly", "vac_usd") in _checks(
+        audit_week(_edit(tables, name, vac), inputs)
+    )
+    found = _checks(audit_week(_edit(tables, name, eac), inputs))
+    assert {("site_progress_weekly", c) for c in ("eac_usd", "etc_usd", "vac_usd")} <= found
+    assert ("site_progress_weekly", "tcpi_null") in _checks(
+        audit_week(_edit(tables, name, tcpi), inputs)
+    )
+    assert ("site_progress_weekly", "etc_usd") in _checks(
+        audit_week(_edit(tables, name, cpi_null), inputs)
+    )
+
+
+def test_forecasts_null_where_they_must_be(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, tables = week
+
+    # S1's AC raised to its BAC: no budget left, so a published tcpi is wrong (and ac moved)
+    def spent(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "ac_usd"] = df.loc[0, "bac_usd"]
+        df.loc[0, "cv_usd"] = df.loc[0, "ev_usd"] - df.loc[0, "ac_usd"]
+        return df
+
+    found = _checks(audit_week(_edit(tables, "site_progress_weekly", spent), inputs))
+    assert ("site_progress_weekly", "tcpi_null") in found
+    assert ("site_progress_weekly", "eac_usd") in found  # bac / cpi moved with ac
+
+    def orphan(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "eac_usd"] = None  # etc and vac left without their eac
+        return df
+
+    assert ("site_progress_weekly", "eac_null") in _checks(
+        audit_week(_edit(tables, "site_progress_weekly", orphan), inputs)
+    )
+
+
+def test_a_site_without_po_lines_passes_with_null_forecasts(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, _ = week
+    lines = inputs.po_lines
+    no_s2 = dataclasses.replace(
+        inputs, po_lines=lines[lines["site_id"] != "S2"].reset_index(drop=True)
+    )
+    tables = compute_all(no_s2)
+    s2 = next(r for r in tables["site_progress_weekly"].to_pylist() if r["site_id"] == "S2")
+    assert (s2["ac_usd"], s2["eac_usd"], s2["etc_usd"], s2["vac_usd"]) == (0.0, None, None, None)
+    assert audit_week(tables, no_s2) == []  # null forecast money is not "money missing"
+
+
+def test_go_live_slip_change_against_last_week(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, tables = week
+
+    def bump(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "go_live_slip_change_days"] = 4  # W47 and W48 both slip 60: the change is 0
+        return df
+
+    assert ("site_progress_weekly", "go_live_slip_change_days") in _checks(
+        audit_week(_edit(tables, "site_progress_weekly", bump), inputs)
+    )
+
+
+def test_scorecard_forecasts_reconcile_with_the_sites(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, tables = week
+    name = "program_scorecard"
+
+    def bac(df):  # type: ignore[no-untyped-def]
+        df.loc[df["area"] == "data_centers", "bac_usd"] += 1.0
+        return df
+
+    def eac(df):  # type: ignore[no-untyped-def]
+        df.loc[df["area"] == "program", "eac_usd"] += 5.0
+        return df
+
+    def tcpi(df):  # type: ignore[no-untyped-def]
+        df.loc[df["area"] == "program", "tcpi"] = None
+        return df
+
+    def elsewhere(df):  # type: ignore[no-untyped-def]
+        df.loc[df["area"] == "ai_software", "bac_usd"] = 1.0
+        return df
+
+    found = _checks(audit_week(_edit(tables, name, bac), inputs))
+    assert (name, "reconcile_bac_usd") in found
+    assert (name, "eac_cpi") in found  # bac / cpi moved, eac did not
+    found = _checks(audit_week(_edit(tables, name, eac), inputs))
+    assert {(name, "eac_cpi"), (name, "eac_usd"), (name, "vac_usd")} <= found
+    assert (name, "tcpi_null") in _checks(audit_week(_edit(tables, name, tcpi), inputs))
+    assert (name, "forecast_areas") in _checks(audit_week(_edit(tables, name, elsewhere), inputs))
+
+
+def test_scorecard_forecast_priors(week) -> None:  # type: ignore[no-untyped-def]
+    inputs, tables = week
+
+    def prior(df):  # type: ignore[no-untyped-def]
+        df.loc[df["area"] == "data_centers", "eac_usd_prior"] += 1.0
+        return df
+
+    assert ("program_scorecard", "eac_usd_prior") in _checks(
+        audit_week(_edit(tables, "program_scorecard", prior), inputs)
+    )

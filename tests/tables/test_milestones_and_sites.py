@@ -187,6 +187,15 @@ def test_site_progress_by_hand() -> None:
         -11,
     )
     assert s1["bac_usd"] == 1_000_000.0
+    # forecasts (docs/data-dictionary.md, "Earned value"): CPI 1.2 ->
+    # EAC 1,000,000 / 1.2 = 833,333.33; ETC 833,333.33 - 400,000 = 433,333.33;
+    # VAC 1,000,000 - 833,333.33 = 166,666.67 (an underrun);
+    # TCPI (1,000,000 - 480,000) / (1,000,000 - 400,000) = 520,000 / 600,000 = 0.8667
+    assert s1["eac_usd"] == pytest.approx(833_333.333333)
+    assert s1["etc_usd"] == pytest.approx(433_333.333333)
+    assert s1["vac_usd"] == pytest.approx(166_666.666667)
+    assert s1["tcpi"] == pytest.approx(520 / 600)
+    assert s1["go_live_slip_change_days"] is None  # no last week at all
 
 
 def test_site_progress_nulls_and_completion() -> None:
@@ -199,6 +208,9 @@ def test_site_progress_nulls_and_completion() -> None:
     assert s2["live"] is False and s2["next_milestone"] == "GO_LIVE"
     assert s2["go_live_baseline"] is None and s2["go_live_slip_days"] is None
     assert s2["stale"] is True
+    # no PO lines: AC 0, CPI null, so no EAC, ETC or VAC; TCPI (1,000,000 - 0) / (1,000,000 - 0) = 1
+    assert (s2["eac_usd"], s2["etc_usd"], s2["vac_usd"]) == (None, None, None)
+    assert s2["tcpi"] == pytest.approx(1.0)
     s3 = rows["S3"]
     # all complete: EV = 1.0 x 500,000; PV = 0.6 x 500,000 = 300,000; AC = 250,000
     assert s3["ev_usd"] == pytest.approx(500_000.0)
@@ -212,6 +224,43 @@ def test_site_progress_nulls_and_completion() -> None:
     assert s3["go_live_forecast"] == dt.date(2026, 11, 20)  # the actual date once complete
     assert s3["go_live_slip_days"] == (dt.date(2026, 11, 20) - dt.date(2027, 5, 1)).days  # -162
     assert s3["energized_mw"] == 5.0
+    # CPI 2: EAC 500,000 / 2 = 250,000 = AC, so ETC 0 (all work done) and VAC 250,000;
+    # TCPI (500,000 - 500,000) / (500,000 - 250,000) = 0
+    assert (s3["eac_usd"], s3["etc_usd"], s3["vac_usd"]) == pytest.approx(
+        (250_000.0, 0.0, 250_000.0)
+    )
+    assert s3["tcpi"] == 0.0
+
+
+def _site_prior(*rows: tuple[str, str, float | None]) -> dict:  # type: ignore[type-arg]
+    """Last week's site_progress_weekly as the pipeline hands it over: (week, site, go-live slip)."""
+    return {
+        "site_progress_weekly": pd.DataFrame(
+            [{"week": w, "site_id": s, "go_live_slip_days": v} for w, s, v in rows]
+        )
+    }
+
+
+def test_go_live_slip_change_against_last_week() -> None:
+    # this week (W48): S1 GO_LIVE slip -11, S2 unknown (no baseline), S3 -162
+    prior = _site_prior(("2026-W47", "S1", -20.0), ("2026-W47", "S2", 5.0))
+    rows = {r["site_id"]: r for r in site_progress_weekly.compute(_inputs(prior=prior)).to_pylist()}
+    assert rows["S1"]["go_live_slip_change_days"] == 9  # -11 - (-20)
+    assert rows["S2"]["go_live_slip_change_days"] is None  # unknown this week
+    assert rows["S3"]["go_live_slip_change_days"] is None  # no row for S3 last week
+
+
+def test_go_live_slip_change_null_when_last_week_unknown_or_older() -> None:
+    unknown = _site_prior(("2026-W47", "S1", None), ("2026-W47", "S3", -150.0))
+    rows = {
+        r["site_id"]: r for r in site_progress_weekly.compute(_inputs(prior=unknown)).to_pylist()
+    }
+    assert rows["S1"]["go_live_slip_change_days"] is None  # last week's slip unknown
+    assert rows["S3"]["go_live_slip_change_days"] == -12  # -162 - (-150)
+    # W46's rows are not last week's: W47 published nothing, so nothing to compare with
+    older = _site_prior(("2026-W46", "S1", -20.0), ("2026-W46", "S3", -150.0))
+    t = site_progress_weekly.compute(_inputs(prior=older))
+    assert t.column("go_live_slip_change_days").to_pylist() == [None, None, None]
 
 
 def test_slip_change_against_last_week() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -32,8 +33,8 @@ PROC = _proc(
 )
 SITES = pa.Table.from_pylist(
     [
-        {"site_id": "S1", "ev_usd": 900.0, "pv_usd": 1000.0, "ac_usd": 950.0},
-        {"site_id": "S2", "ev_usd": 90.0, "pv_usd": 100.0, "ac_usd": 90.0},
+        {"site_id": "S1", "bac_usd": 2000.0, "ev_usd": 900.0, "pv_usd": 1000.0, "ac_usd": 950.0},
+        {"site_id": "S2", "bac_usd": 200.0, "ev_usd": 90.0, "pv_usd": 100.0, "ac_usd": 90.0},
     ]
 )
 HIRING = pa.Table.from_pylist(
@@ -53,9 +54,9 @@ BUDGET = f.budget_plan(
 )
 
 
-def _score(**kw):  # type: ignore[no-untyped-def]
+def _score(sites: pa.Table = SITES, **kw):  # type: ignore[no-untyped-def]
     inputs = f.make_inputs(budget_plan=BUDGET, **kw)
-    t = program_scorecard.compute(inputs, PROC, SITES, HIRING)
+    t = program_scorecard.compute(inputs, PROC, sites, HIRING)
     assert t.schema.equals(program_scorecard.SCHEMA)
     return {r["area"]: r for r in t.to_pylist()}
 
@@ -191,3 +192,107 @@ def test_missing_feed_status_is_grey() -> None:
     rows = _score(feed_status=status)
     assert rows["compute_hardware"]["rag"] == "grey"
     assert rows["compute_hardware"]["rag_reasons"] == ["fx_rates: no feed status for the week"]
+
+
+FORECASTS = ("bac_usd", "eac_usd", "vac_usd", "tcpi")
+
+
+def test_forecasts_of_the_site_areas_from_the_sites_sums() -> None:
+    rows = _score()
+    # sums over S1 and S2: BAC 2,000 + 200 = 2,200; EV 900 + 90 = 990; AC 950 + 90 = 1,040
+    # CPI 990 / 1,040 = 0.9519; EAC 2,200 / 0.9519 = 2,200 x 1,040 / 990 = 2,311.11;
+    # VAC 2,200 - 2,311.11 = -111.11; TCPI (2,200 - 990) / (2,200 - 1,040) = 1,210 / 1,160 = 1.0431
+    for area in ("data_centers", "program"):
+        r = rows[area]
+        assert r["bac_usd"] == pytest.approx(2200.0), area
+        assert r["eac_usd"] == pytest.approx(2200 * 1040 / 990), area
+        assert r["vac_usd"] == pytest.approx(2200 - 2200 * 1040 / 990), area
+        assert r["tcpi"] == pytest.approx(1210 / 1160), area
+    for area in ("ai_software", "chip_development", "compute_hardware"):
+        assert all(rows[area][m] is None for m in FORECASTS), area
+
+
+def test_area_forecast_is_not_the_sum_of_site_forecasts() -> None:
+    sites = pa.Table.from_pylist(
+        [
+            # S1: CPI 400 / 500 = 0.8, its own EAC 1,000 / 0.8 = 1,250
+            {"site_id": "S1", "bac_usd": 1000.0, "ev_usd": 400.0, "pv_usd": 400.0, "ac_usd": 500.0},
+            # S2: no PO lines yet (AC 0), no EAC of its own
+            {"site_id": "S2", "bac_usd": 600.0, "ev_usd": 300.0, "pv_usd": 300.0, "ac_usd": 0.0},
+        ]
+    )
+    r = _score(sites)["data_centers"]
+    # area: BAC 1,600, EV 700, AC 500 -> CPI 1.4; EAC 1,600 / 1.4 = 1,142.86 (not 1,250 + nothing);
+    # VAC 1,600 - 1,142.86 = 457.14; TCPI (1,600 - 700) / (1,600 - 500) = 900 / 1,100 = 0.8182
+    assert r["cpi"] == pytest.approx(1.4)
+    assert r["bac_usd"] == pytest.approx(1600.0)
+    assert r["eac_usd"] == pytest.approx(1600 / 1.4)
+    assert r["vac_usd"] == pytest.approx(1600 - 1600 / 1.4)
+    assert r["tcpi"] == pytest.approx(900 / 1100)
+
+
+def test_area_forecast_nulls() -> None:
+    # the sites have spent their whole budget: BAC 1,000 = AC 1,000 -> TCPI null; EV 500 ->
+    # CPI 0.5, EAC 1,000 / 0.5 = 2,000, VAC -1,000
+    spent = pa.Table.from_pylist(
+        [{"site_id": "S1", "bac_usd": 1000.0, "ev_usd": 500.0, "pv_usd": 500.0, "ac_usd": 1000.0}]
+    )
+    r = _score(spent)["program"]
+    assert r["tcpi"] is None
+    assert (r["eac_usd"], r["vac_usd"]) == pytest.approx((2000.0, -1000.0))
+    # nothing earned yet, money spent: CPI 0 -> EAC and VAC null; TCPI 1,000 / (1,000 - 200)
+    unearned = pa.Table.from_pylist(
+        [{"site_id": "S1", "bac_usd": 1000.0, "ev_usd": 0.0, "pv_usd": 100.0, "ac_usd": 200.0}]
+    )
+    r = _score(unearned)["data_centers"]
+    assert r["cpi"] == 0.0
+    assert (r["eac_usd"], r["vac_usd"]) == (None, None)
+    assert r["tcpi"] == pytest.approx(1.25)
+    # no site has reported: BAC is a sum over no sites, 0; CPI null, so no EAC; 0 - 0 <= 0: no TCPI
+    none = pa.Table.from_pylist(
+        [], schema=pa.schema([(c, pa.float64()) for c in ("bac_usd", "ev_usd", "pv_usd", "ac_usd")])
+    )
+    r = _score(none)["program"]
+    assert r["bac_usd"] == 0.0
+    assert (r["eac_usd"], r["vac_usd"], r["tcpi"]) == (None, None, None)
+
+
+def test_forecasts_are_not_rated() -> None:
+    # A hundred times the budget moves every forecast but neither SPI nor CPI: no area changes
+    # colour or reasons.
+    big = pa.Table.from_pylist([{**r, "bac_usd": r["bac_usd"] * 100} for r in SITES.to_pylist()])
+    base, scaled = _score(), _score(big)
+    assert scaled["data_centers"]["bac_usd"] == pytest.approx(220_000.0)
+    assert scaled["data_centers"]["tcpi"] != pytest.approx(base["data_centers"]["tcpi"])
+    for area in base:
+        assert (scaled[area]["rag"], scaled[area]["rag_reasons"]) == (
+            base[area]["rag"],
+            base[area]["rag_reasons"],
+        ), area
+
+
+def test_forecast_priors_are_last_weeks_published_values() -> None:
+    prior = pd.DataFrame(
+        [
+            {
+                "week": "2026-W47",
+                "area": "data_centers",
+                "bac_usd": 2100.0,
+                "eac_usd": 2500.0,
+                "vac_usd": -400.0,
+                "tcpi": None,
+            },
+            # a row published before the forecast columns existed: no value, null prior
+            {"week": "2026-W47", "area": "program"},
+        ]
+    )
+    rows = _score(prior={"program_scorecard": prior})
+    dc = rows["data_centers"]
+    assert (dc["bac_usd_prior"], dc["eac_usd_prior"], dc["vac_usd_prior"]) == (
+        2100.0,
+        2500.0,
+        -400.0,
+    )
+    assert dc["tcpi_prior"] is None  # last week's tcpi was null
+    assert all(rows["program"][f"{m}_prior"] is None for m in FORECASTS)
+    assert all(rows["ai_software"][f"{m}_prior"] is None for m in FORECASTS)  # no row last week

@@ -72,6 +72,13 @@ def test_three_weeks() -> None:
     assert go_live(w48) == (20, 10)
     assert go_live(w49) == (5, -15)
 
+    def site(t):  # type: ignore[no-untyped-def]
+        (r,) = t["site_progress_weekly"].to_pylist()
+        return r["go_live_slip_days"], r["go_live_slip_change_days"]
+
+    # the site's go-live slip changes as its GO_LIVE milestone's does: 10, 20 (+10), 5 (-15)
+    assert [site(w) for w in (w47, w48, w49)] == [(10, None), (20, 10), (5, -15)]
+
     def card(t):  # type: ignore[no-untyped-def]
         return {r["area"]: r for r in t["program_scorecard"].to_pylist()}
 
@@ -90,6 +97,21 @@ def test_three_weeks() -> None:
     assert ch49["budget_to_date_usd_prior"] == pytest.approx(60_000.0)
     assert ch49["rag_prior"] == ch48["rag"]
     assert ch48["spend_pace_prior"] == ch47["spend_pace"]  # both 0 (nothing received)
+    # S1 (budget 1,000,000): nothing received, nothing earned -> BAC 1,000,000, CPI null so no
+    # EAC or VAC, TCPI (1,000,000 - 0) / (1,000,000 - 0) = 1; each week carries last week's
+    dc47, dc48 = card(w47)["data_centers"], card(w48)["data_centers"]
+    assert (dc47["bac_usd"], dc47["eac_usd"], dc47["vac_usd"], dc47["tcpi"]) == (
+        1_000_000.0,
+        None,
+        None,
+        1.0,
+    )
+    assert dc47["bac_usd_prior"] is None and dc47["tcpi_prior"] is None
+    assert (dc48["bac_usd_prior"], dc48["eac_usd_prior"], dc48["tcpi_prior"]) == (
+        1_000_000.0,
+        None,
+        1.0,
+    )
 
     for inputs, tables in ((w47_in, w47), (w48_in, w48), (w49_in, w49)):
         assert audit_week(tables, inputs) == []
@@ -101,3 +123,6 @@ def test_a_gap_week_is_not_last_week() -> None:
     w49 = compute_all(_week("2026-W49", 12, "2027-05-06", land=False, prior=f.as_prior(w47)))
     assert w49["procurement_weekly"].column("committed_change_usd").to_pylist() == [None]
     assert {r["committed_usd_prior"] for r in w49["program_scorecard"].to_pylist()} == {None}
+    assert {r["bac_usd_prior"] for r in w49["program_scorecard"].to_pylist()} == {None}
+    # W47's go-live slip (10) is not last week's for W49: no change
+    assert w49["site_progress_weekly"].column("go_live_slip_change_days").to_pylist() == [None]

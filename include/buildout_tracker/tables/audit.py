@@ -3,7 +3,9 @@
 `audit_week` returns every failure it finds (an empty list means the week may be published):
 the schema and the week columns of every table, unique keys at each table's grain, ratios in
 their range, the week-over-week fields against last week's published values, the totals against
-the inputs they come from, and the absence of personal data.
+the inputs they come from, the earned-value forecasts against their identities (EAC = AC + ETC,
+VAC = BAC - EAC, TCPI null exactly when BAC - AC <= 0, the scorecard's areas against their
+sites), and the absence of personal data.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     site_progress_weekly.NAME: ("spi", "cpi"),
     hiring_weekly.NAME: ("attainment",),
     program_scorecard.NAME: ("spi", "cpi", "spend_pace", "hiring_attainment"),
+}
+# Money that may be null: the forecasts at completion (null when CPI is null or 0) and, on the
+# scorecard, the earned-value money of the areas without sites. Every other *_usd column is
+# always a number, except those that look back a week (*_change_usd, *_prior).
+NULLABLE_MONEY: dict[str, tuple[str, ...]] = {
+    site_progress_weekly.NAME: ("eac_usd", "etc_usd", "vac_usd"),
+    program_scorecard.NAME: ("bac_usd", "eac_usd", "vac_usd"),
 }
 
 
@@ -88,6 +97,7 @@ def audit_week(tables: Mapping[str, pa.Table], inputs: WeekInputs) -> list[Audit
         program_scorecard.check,
         tables.get(procurement_weekly.NAME) if procurement_weekly.NAME in frames else None,
         tables.get(hiring_weekly.NAME) if hiring_weekly.NAME in frames else None,
+        tables.get(site_progress_weekly.NAME) if site_progress_weekly.NAME in frames else None,
     )
     run(data_quality_weekly.NAME, data_quality_weekly.check)
     out.extend(_site_rows(frames, inputs))
@@ -162,6 +172,7 @@ def _ranges(name: str, df: pd.DataFrame) -> list[AuditFailure]:
             column.endswith("_usd")
             and not column.endswith(("change_usd", "sv_usd", "cv_usd"))
             and not column.endswith("_prior")
+            and column not in NULLABLE_MONEY.get(name, ())
         ):
             v = pd.to_numeric(df[column], errors="coerce")
             if v.isna().any():

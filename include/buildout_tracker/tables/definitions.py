@@ -1,12 +1,13 @@
 """Definitions shared by the published tables (docs/data-dictionary.md, "Shared
-definitions"): live lines, USD at the rate in force, plans to date, hires, slips, ratios, last
-week's rows. Every table module takes them from here, so that one number means one thing in
-every table.
+definitions"): live lines, USD at the rate in force, plans to date, hires, slips, ratios, the
+forecasts at completion of earned value, last week's rows. Every table module takes them from
+here, so that one number means one thing in every table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -190,6 +191,48 @@ def ratio(num: float, den: float) -> float | None:
     if den is None or isnull(den) or den == 0 or num is None or isnull(num):
         return None
     return float(num) / float(den)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Earned value at completion, by the CPI method (docs/data-dictionary.md,
+    `site_progress_weekly`): what a budget, its earned value and its actual cost forecast."""
+
+    cpi: float | None  # ev / ac; null when ac is 0
+    eac: float | None  # estimate at completion: bac / cpi; null when cpi is null or 0
+    etc: float | None  # estimate to complete: eac - ac; null when eac is
+    # variance at completion: bac - eac (negative is an overrun); null when eac is
+    vac: float | None
+    # to-complete performance index: (bac - ev) / (bac - ac); null when bac - ac <= 0
+    tcpi: float | None
+
+
+def forecast(bac: float, ev: float, ac: float) -> Forecast:
+    """The forecasts at completion of one budget (a site, or an area's sums of its sites).
+
+    EAC = BAC / CPI with CPI = EV / AC, null when CPI is null (AC = 0) or 0 (EV = 0); ETC = EAC -
+    AC and VAC = BAC - EAC, null with EAC; TCPI = (BAC - EV) / (BAC - AC), the cost efficiency
+    the remaining work needs to finish on budget, null when BAC - AC <= 0 (no budget left to
+    spend: the budget is already spent or overspent).
+    """
+    bac, ev, ac = float(bac), float(ev), float(ac)
+    cpi = ratio(ev, ac)
+    eac = None if cpi is None or cpi == 0 else bac / cpi
+    left = bac - ac
+    return Forecast(
+        cpi=cpi,
+        eac=eac,
+        etc=None if eac is None else eac - ac,
+        vac=None if eac is None else bac - eac,
+        tcpi=(bac - ev) / left if left > 0 else None,
+    )
+
+
+def change(now: object, last: object) -> float | None:
+    """This week's value minus last week's; null when either is unknown."""
+    if now is None or last is None or isnull(now) or isnull(last):
+        return None
+    return float(now) - float(last)  # type: ignore[arg-type]
 
 
 def prior_frame(inputs: WeekInputs, table: str) -> pd.DataFrame | None:

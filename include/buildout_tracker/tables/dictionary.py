@@ -70,7 +70,10 @@ what is written here.
 | `list<string>` | list of string | array<string> | lists of reasons |
 
 Ratios are null when their denominator is 0. Money is never null, except in the columns that
-look back a week (`committed_change_usd`, `*_prior`), which are null when last week has no value.
+look back a week (`committed_change_usd`, `*_prior`), which are null when last week has no value,
+and in the forecasts at completion (`eac_usd`, `etc_usd`, `vac_usd`), which are null when CPI is
+null or 0; the scorecard's `bac_usd`, `eac_usd` and `vac_usd` are also null for the areas without
+sites (every area but `data_centers` and `program`).
 
 ## Shared definitions
 
@@ -124,10 +127,25 @@ from the milestone plan, never from site reports.
 data date delivered up to the end of the week. A site that did not report this week keeps its
 last report and its rows are marked `stale`.
 
-**Last week's values.** Change columns (`committed_change_usd`, `slip_change_days`) and the
-scorecard's `*_prior` columns compare with the rows published for the previous ISO week. When
-the previous week published no row for the key (or nothing at all, for example because it was
-blocked), they are null; an older week is never used in its place.
+**Earned value.** A site's budget at completion (BAC) is its budget in the site register. Its
+planned value (PV) is BAC times the plan weights of the milestones due to date, its earned value
+(EV) BAC times the weights of its milestones times their percent complete, and its actual cost
+(AC) the received USD of the live PO lines charged to it. SPI = EV / PV and CPI = EV / AC. The
+forecasts at completion follow the CPI method of ANSI/EIA-748 practice, which assumes the cost
+efficiency so far holds for the rest of the work: estimate at completion EAC = BAC / CPI (null
+when CPI is null or 0), estimate to complete ETC = EAC - AC, variance at completion VAC = BAC -
+EAC (negative is a forecast overrun), and the to-complete performance index TCPI = (BAC - EV) /
+(BAC - AC), the cost efficiency the remaining work needs to finish on budget (null when BAC - AC
+is 0 or less: the budget is spent). Example: BAC 1,000,000, EV 480,000 and AC 400,000 give
+CPI 1.2, EAC 833,333.33, ETC 433,333.33, VAC 166,666.67 and TCPI 520,000 / 600,000 = 0.8667.
+The scorecard's `data_centers` and `program` apply the same formulas to the sums of BAC, EV and
+AC over their sites.
+
+**Last week's values.** Change columns (`committed_change_usd`, `slip_change_days`,
+`go_live_slip_change_days`) and the scorecard's `*_prior` columns compare with the rows published
+for the previous ISO week. When the previous week published no row for the key (or nothing at
+all, for example because it was blocked), they are null; an older week is never used in its
+place.
 
 **RAG.** Each scorecard measure is banded by its rule, and an area's `rag` is its worst band:
 

@@ -13,7 +13,16 @@ Measures of an area:
   for `data_centers` and `program` (the sites are data centers), null for the other areas;
 - hiring attainment = the sum of hires to date over the sum of planned hires to date
   (`hiring_weekly`);
-- on-time delivery rate = on-time lines over fully received lines (`procurement_weekly`).
+- on-time delivery rate = on-time lines over fully received lines (`procurement_weekly`);
+- forecasts at completion, for `data_centers` and `program` only (null for the other areas):
+  `bac_usd` is the sum of the budgets at completion of the area's sites; `eac_usd`, `vac_usd`
+  and `tcpi` apply the formulas of `site_progress_weekly` to the sums of BAC, EV and AC over
+  those sites, with the area's CPI (sum of EV / sum of AC): EAC = BAC / CPI (null when CPI is
+  null or 0), VAC = BAC - EAC (null when EAC is; negative is a forecast overrun), TCPI =
+  (BAC - EV) / (BAC - AC) (null when BAC - AC is 0 or less). An area's EAC is therefore not the
+  sum of its sites' EACs: a site that has spent nothing yet has no EAC of its own, but its
+  budget and earned value count in the area's. The forecasts are not rated: RAG stays the five
+  rules below.
 
 Every ratio is null when its denominator is 0. Each measure is banded by its rule:
 
@@ -33,12 +42,14 @@ area, milestones as well for data_centers and program. `rag_reasons` lists, feed
 first, every rule that was not green, for example "procurement blocked: <reason>",
 "hiring: no delivery this week", "spi 0.87 < 0.90 (red)". It is empty for a green area.
 
-Every measure (and `rag`) also appears with its value last week, `<measure>_prior`: the value
-published for the same area in the previous ISO week, null when that week published none.
+Every measure, `rag` and every forecast also appears with its value last week,
+`<measure>_prior`: the value published for the same area in the previous ISO week, null when that
+week published none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -48,6 +59,7 @@ from buildout_tracker import registry
 from buildout_tracker.model import WeekInputs
 from buildout_tracker.tables import arrow, audit_failure, rag
 from buildout_tracker.tables import definitions as d
+from buildout_tracker.tables import site_progress_weekly as sp
 
 NAME = "program_scorecard"
 KEYS: tuple[str, ...] = ("area",)
@@ -87,7 +99,40 @@ MEASURES: tuple[tuple[str, pa.DataType, str], ...] = (
         "Sum of on_time_lines / sum of fully_received_lines of procurement_weekly over the area.",
     ),
 )
-PRIOR_COLUMNS: tuple[str, ...] = (*(m for m, _, _ in MEASURES), "rag")
+# Earned value at completion of the areas with sites; published after the rated measures and
+# their priors, so that the columns published before them keep their places.
+FORECASTS: tuple[tuple[str, pa.DataType, str], ...] = (
+    (
+        "bac_usd",
+        pa.float64(),
+        "Sum of bac_usd of site_progress_weekly; data_centers and program only.",
+    ),
+    (
+        "eac_usd",
+        pa.float64(),
+        "Estimate at completion bac_usd / cpi; null when cpi is null or 0; "
+        "data_centers and program only.",
+    ),
+    (
+        "vac_usd",
+        pa.float64(),
+        "Variance at completion bac_usd - eac_usd, negative is an overrun; null when eac_usd is "
+        "null; data_centers and program only.",
+    ),
+    (
+        "tcpi",
+        pa.float64(),
+        "To-complete performance index (bac_usd - sum of ev_usd) / (bac_usd - sum of ac_usd) of "
+        "site_progress_weekly; null when bac_usd - sum of ac_usd <= 0; data_centers and program "
+        "only.",
+    ),
+)
+SITE_AREAS: tuple[str, ...] = (d.PROGRAM, "data_centers")
+PRIOR_COLUMNS: tuple[str, ...] = (
+    *(m for m, _, _ in MEASURES),
+    "rag",
+    *(m for m, _, _ in FORECASTS),
+)
 
 SCHEMA = arrow.schema(
     arrow.col("area", pa.string(), "program (all workstreams) or one workstream."),
@@ -107,6 +152,11 @@ SCHEMA = arrow.schema(
         for m, t, _ in MEASURES
     ),
     arrow.col("rag_prior", pa.string(), "rag published for the area last week; null when none."),
+    *(arrow.col(m, t, d) for m, t, d in FORECASTS),
+    *(
+        arrow.col(f"{m}_prior", t, f"{m} published for the area last week; null when none.")
+        for m, t, _ in FORECASTS
+    ),
 )
 
 
@@ -157,8 +207,11 @@ def compute(
     for area in sorted(d.AREAS):
         received = _sum(proc, "received_usd", area)
         to_date = _sum(budget, "_to_date", area)
-        has_sites = area in (d.PROGRAM, "data_centers")
+        has_sites = area in SITE_AREAS
         ev = float(sites["ev_usd"].sum()) if len(sites) else 0.0
+        bac = float(sites["bac_usd"].sum()) if len(sites) else 0.0
+        ac = float(sites["ac_usd"].sum()) if len(sites) else 0.0
+        fc = d.forecast(bac, ev, ac)
         row: dict[str, object] = {
             "area": area,
             "budget_total_usd": _sum(budget, "_total", area),
@@ -167,7 +220,7 @@ def compute(
             "received_usd": received,
             "spend_pace": d.ratio(received, to_date),
             "spi": d.ratio(ev, float(sites["pv_usd"].sum())) if has_sites and len(sites) else None,
-            "cpi": d.ratio(ev, float(sites["ac_usd"].sum())) if has_sites and len(sites) else None,
+            "cpi": fc.cpi if has_sites and len(sites) else None,
             "hiring_attainment": d.ratio(
                 _sum(hire, "hires_to_date", area), _sum(hire, "planned_hires_to_date", area)
             ),
@@ -176,6 +229,10 @@ def compute(
             ),
         }
         row["rag"], row["rag_reasons"] = rate(row, feed_reasons(inputs, area))
+        row["bac_usd"] = bac if has_sites else None
+        row["eac_usd"] = fc.eac if has_sites else None
+        row["vac_usd"] = fc.vac if has_sites else None
+        row["tcpi"] = fc.tcpi if has_sites else None
         last = prior_by_area.get(area)
         for m in PRIOR_COLUMNS:
             v = None if last is None else last.get(m)
@@ -183,6 +240,51 @@ def compute(
         rows.append(row)
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
     return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
+
+
+def _check_forecasts(
+    by_area: Mapping[str, Mapping[str, Any]], site_progress: pa.Table | None
+) -> list[audit_failure.AuditFailure]:
+    """The site areas' forecasts: bac_usd is the sites' sum, eac_usd agrees with the area's cpi,
+    vac_usd = bac_usd - eac_usd, tcpi null exactly when bac - ac <= 0 (on the sites' sums)."""
+    out: list[audit_failure.AuditFailure] = []
+    for area in SITE_AREAS:
+        rec = by_area[area]
+        bac, eac, vac, cpi = (
+            sp.number(rec.get(c)) for c in ("bac_usd", "eac_usd", "vac_usd", "cpi")
+        )
+        if bac is None:
+            out.append(audit_failure.AuditFailure(NAME, "bac_usd", f"{area}: bac_usd is null"))
+            continue
+        # eac agrees with the area's published cpi, vac with eac, whatever the sites say
+        want_eac = None if cpi is None or cpi == 0 else bac / cpi
+        if not sp.close(eac, want_eac):
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME, "eac_cpi", f"{area}: eac_usd {eac} but bac_usd / cpi is {want_eac}"
+                )
+            )
+        want_vac = None if eac is None else bac - eac
+        if not sp.close(vac, want_vac):
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME, "vac_usd", f"{area}: vac_usd {vac} != bac_usd - eac_usd ({want_vac})"
+                )
+            )
+        if site_progress is None:
+            continue
+        sites = site_progress.select(["bac_usd", "ev_usd", "ac_usd"]).to_pandas()
+        s_bac, s_ev, s_ac = (float(sites[c].sum()) for c in ("bac_usd", "ev_usd", "ac_usd"))
+        if not sp.close(bac, s_bac):
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME,
+                    "reconcile_bac_usd",
+                    f"{area}: bac_usd {bac} != sum of site_progress_weekly.bac_usd {s_bac}",
+                )
+            )
+        out.extend(sp.check_forecasts(NAME, area, rec, s_bac, s_ev, s_ac))
+    return out
 
 
 def rate(measures: dict[str, object], feed_problems: list[str]) -> tuple[str, list[str]]:
@@ -206,7 +308,11 @@ def rate(measures: dict[str, object], feed_problems: list[str]) -> tuple[str, li
 
 
 def check(
-    table: pa.Table, inputs: WeekInputs, procurement: pa.Table | None, hiring: pa.Table | None
+    table: pa.Table,
+    inputs: WeekInputs,
+    procurement: pa.Table | None,
+    hiring: pa.Table | None,
+    site_progress: pa.Table | None = None,
 ) -> list[audit_failure.AuditFailure]:
     out: list[audit_failure.AuditFailure] = []
     df = table.to_pandas()
@@ -265,12 +371,17 @@ def check(
                     NAME, "grey_feeds", f"{area}: {rec['rag']} despite {problems}"
                 )
             )
-        if area not in (d.PROGRAM, "data_centers") and not (
-            arrow.isnull(rec["spi"]) and arrow.isnull(rec["cpi"])
-        ):
+        if area not in SITE_AREAS and not (arrow.isnull(rec["spi"]) and arrow.isnull(rec["cpi"])):
             out.append(
                 audit_failure.AuditFailure(NAME, "spi_cpi_areas", f"{area}: spi/cpi must be null")
             )
+        if area not in SITE_AREAS and not all(arrow.isnull(rec[m]) for m, _, _ in FORECASTS):
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME, "forecast_areas", f"{area}: bac/eac/vac/tcpi must be null"
+                )
+            )
+    out.extend(_check_forecasts(by_area, site_progress))
     prior = d.prior_frame(inputs, NAME)
     last = {} if prior is None else {str(r["area"]): r for r in prior.to_dict("records")}
     for area, rec in by_area.items():

@@ -17,9 +17,28 @@ Earned value, with the site's budget at completion (BAC) from the register:
 - SPI = EV / PV and CPI = EV / AC, null when the denominator is 0; SV = EV - PV, CV = EV - AC.
 
 A milestone missing from the plan has weight 0.
+
+Forecasts at completion, by the CPI method of ANSI/EIA-748 practice (the cost efficiency so far
+is assumed to hold for the rest of the work):
+
+- estimate at completion (EAC) = BAC / CPI, null when CPI is null (no actual cost yet) or 0 (no
+  value earned yet);
+- estimate to complete (ETC) = EAC - AC, what is still to be spent;
+- variance at completion (VAC) = BAC - EAC; negative is a forecast overrun. ETC and VAC are null
+  when EAC is;
+- to-complete performance index (TCPI) = (BAC - EV) / (BAC - AC): the cost efficiency the
+  remaining work needs for the site to finish on budget (above 1 means better than budgeted);
+  null when BAC - AC is 0 or less (the budget is already spent).
+
+`go_live_slip_change_days` is this week's `go_live_slip_days` minus last week's published value
+for the same site, null when either is unknown (last week published no row for the site, or
+nothing at all); an older week is never used in its place.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -77,6 +96,32 @@ SCHEMA = arrow.schema(
     ),
     arrow.col("sv_usd", pa.float64(), "Schedule variance ev_usd - pv_usd."),
     arrow.col("cv_usd", pa.float64(), "Cost variance ev_usd - ac_usd."),
+    arrow.col(
+        "eac_usd",
+        pa.float64(),
+        "Estimate at completion bac_usd / cpi; null when cpi is null or 0.",
+    ),
+    arrow.col(
+        "etc_usd",
+        pa.float64(),
+        "Estimate to complete eac_usd - ac_usd; null when eac_usd is null.",
+    ),
+    arrow.col(
+        "vac_usd",
+        pa.float64(),
+        "Variance at completion bac_usd - eac_usd, negative is an overrun; null when eac_usd is null.",
+    ),
+    arrow.col(
+        "tcpi",
+        pa.float64(),
+        "To-complete performance index (bac_usd - ev_usd) / (bac_usd - ac_usd): the cost "
+        "efficiency the remaining work needs to finish on budget; null when bac_usd - ac_usd <= 0.",
+    ),
+    arrow.col(
+        "go_live_slip_change_days",
+        pa.int64(),
+        "go_live_slip_days minus last week's for the site; null when either is unknown.",
+    ),
 )
 
 
@@ -103,6 +148,7 @@ def compute(
     )
     po = d.keyed(po, ["site_id"])
     ac_by_site = po[po["live"].astype(bool)].groupby("site_id")["received_usd"].sum()
+    last_slip = _last_go_live_slip(inputs)
 
     rows = []
     for site_id, g in ms.groupby("site_id", sort=True):
@@ -122,6 +168,8 @@ def compute(
         nxt = incomplete.iloc[0] if len(incomplete) else None
         gl = by_code.loc["GO_LIVE"] if "GO_LIVE" in by_code.index else None
         gl_done = bool(done.get("GO_LIVE", False))
+        gl_slip = None if gl is None else gl["slip_days"]
+        fc = d.forecast(bac, ev, ac)
         rows.append(
             {
                 "site_id": site_id,
@@ -137,20 +185,84 @@ def compute(
                 "go_live_forecast": None
                 if gl is None
                 else (gl["actual_date"] if gl_done else gl["forecast_date"]),
-                "go_live_slip_days": None if gl is None else gl["slip_days"],
+                "go_live_slip_days": gl_slip,
                 "stale": bool(g["stale"].any()),
                 "bac_usd": bac,
                 "pv_usd": pv,
                 "ev_usd": ev,
                 "ac_usd": ac,
                 "spi": d.ratio(ev, pv),
-                "cpi": d.ratio(ev, ac),
+                "cpi": fc.cpi,
                 "sv_usd": ev - pv,
                 "cv_usd": ev - ac,
+                "eac_usd": fc.eac,
+                "etc_usd": fc.etc,
+                "vac_usd": fc.vac,
+                "tcpi": fc.tcpi,
+                "go_live_slip_change_days": d.change(gl_slip, last_slip.get(str(site_id))),
             }
         )
     df = pd.DataFrame(rows, columns=[f.name for f in SCHEMA][2:])
     return arrow.to_table(arrow.with_week(df, inputs), SCHEMA)
+
+
+def _last_go_live_slip(inputs: WeekInputs) -> dict[str, float]:
+    """Last week's published go_live_slip_days by site (only sites where it was known)."""
+    prior = d.prior_frame(inputs, NAME)
+    if prior is None or "go_live_slip_days" not in prior.columns:
+        return {}
+    p = d.keyed(prior, KEYS)
+    return {
+        site: float(v)
+        for site, v in zip(p["site_id"], p["go_live_slip_days"], strict=True)
+        if not arrow.isnull(v)
+    }
+
+
+def number(v: object) -> float | None:
+    """A published value as a float; None when null (None, NaN, NA)."""
+    return None if arrow.isnull(v) else float(v)  # type: ignore[arg-type]
+
+
+def close(got: float | None, want: float | None) -> bool:
+    """Both null, or both numbers within a cent (relative 1e-9 for large amounts)."""
+    if got is None or want is None:
+        return got is None and want is None
+    return abs(got - want) <= max(0.01, 1e-9 * abs(want))
+
+
+def check_forecasts(
+    table: str, where: str, rec: Mapping[str, Any], bac: float, ev: float, ac: float
+) -> list[audit_failure.AuditFailure]:
+    """A row's eac_usd, etc_usd (when the table has it), vac_usd and tcpi against its bac, ev and
+    ac (shared with the scorecard, whose areas forecast from the sums of their sites)."""
+    out: list[audit_failure.AuditFailure] = []
+
+    def fail(check: str, message: str) -> None:
+        out.append(audit_failure.AuditFailure(table, check, f"{where}: {message}"))
+
+    want = d.forecast(bac, ev, ac)
+    eac, etc, vac, tcpi = (number(rec.get(c)) for c in ("eac_usd", "etc_usd", "vac_usd", "tcpi"))
+    if not close(eac, want.eac):
+        fail("eac_usd", f"eac_usd {eac} but bac / cpi is {want.eac}")
+    # The identities hold between the published numbers themselves.
+    if eac is None:
+        if etc is not None or vac is not None:
+            fail("eac_null", f"etc_usd {etc} / vac_usd {vac} while eac_usd is null")
+    else:
+        if "etc_usd" in rec and (etc is None or not close(eac, ac + etc)):
+            fail("etc_usd", f"eac_usd {eac} != ac_usd {ac} + etc_usd {etc}")
+        if not close(vac, bac - eac):
+            fail("vac_usd", f"vac_usd {vac} != bac_usd {bac} - eac_usd {eac}")
+    if (tcpi is None) != (bac - ac <= 0):
+        fail("tcpi_null", f"tcpi {tcpi} but bac - ac is {bac - ac} (null exactly when <= 0)")
+    elif (
+        tcpi is not None
+        and want.tcpi is not None
+        and abs(tcpi - want.tcpi) > 1e-9 * max(1.0, abs(want.tcpi))
+    ):
+        fail("tcpi", f"tcpi {tcpi} != (bac - ev) / (bac - ac) = {want.tcpi}")
+    return out
 
 
 def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailure]:
@@ -161,6 +273,7 @@ def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailur
     for ratio in ("spi", "cpi"):
         if (df[ratio].dropna() < 0).any():
             out.append(audit_failure.AuditFailure(NAME, f"{ratio}_range", f"{ratio} below 0"))
+    last_slip = _last_go_live_slip(inputs)
     for rec in df.to_dict("records"):
         if abs(rec["sv_usd"] - (rec["ev_usd"] - rec["pv_usd"])) > 0.01:
             out.append(
@@ -178,6 +291,27 @@ def check(table: pa.Table, inputs: WeekInputs) -> list[audit_failure.AuditFailur
             out.append(
                 audit_failure.AuditFailure(
                     NAME, "energized_mw", f"{rec['site_id']}: neither 0 nor planned_mw"
+                )
+            )
+        out.extend(
+            check_forecasts(
+                NAME,
+                str(rec["site_id"]),
+                rec,
+                float(rec["bac_usd"]),
+                float(rec["ev_usd"]),
+                float(rec["ac_usd"]),
+            )
+        )
+        want = d.change(rec["go_live_slip_days"], last_slip.get(str(rec["site_id"])))
+        got = rec["go_live_slip_change_days"]
+        if number(got) != want:
+            out.append(
+                audit_failure.AuditFailure(
+                    NAME,
+                    "go_live_slip_change_days",
+                    f"{rec['site_id']}: {got} but go-live slip {rec['go_live_slip_days']} vs "
+                    f"last week's {last_slip.get(str(rec['site_id']))}",
                 )
             )
     return out
