@@ -301,7 +301,14 @@ class GxValidator:
             store.remove_key(key)
 
     def build_data_docs(self, out_dir: Path) -> Path:
-        """Write GX Data Docs (HTML) of the validation results kept; return index.html."""
+        """Write GX Data Docs (HTML) of the validation results kept; return index.html.
+
+        The site is made to render offline (`data_docs.make_offline`): GX's pages load their
+        CSS and JavaScript from CDNs, which the machines reading them cannot reach. Each
+        validation page also names its file and rules, from the (scrubbed) stored results.
+        """
+        from .data_docs import make_offline, notes_from_context
+
         context = self._ctx()
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -320,9 +327,11 @@ class GxValidator:
                         "base_directory": base,
                     },
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "show_how_to_buttons": False,  # tutorials and a walkthrough, online only
                 },
             )
         context.build_data_docs(site_names=[DOCS_SITE])
+        make_offline(out_dir, notes_from_context(context))
         return out_dir / "index.html"
 
 
