@@ -10,12 +10,15 @@ WEEK   ?= 2026-W48
 SCALE  ?= small
 SEED   ?= 7
 DEFECTS ?= 0
+FORCE  ?=
+V      ?=
 BUILDOUT := $(PY) -m buildout_tracker.cli
+FORCE_FLAG := $(if $(FORCE),--force)
 
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate supersede bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate supersede withdraw bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,11 +29,11 @@ $(STAMP): requirements.lock pyproject.toml
 	@bash scripts/bootstrap.sh $(VENV)
 	@touch $(STAMP)
 
-run: install ## The main job: local lake, default history, the weekly cycle over it, a summary
-	@$(BUILDOUT) run --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
+run: install ## The main job: local lake, default history, the weekly cycle over it, a summary (V=1: every feed)
+	@$(BUILDOUT) run --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS) $(FORCE_FLAG) $(if $(V),-v)
 
-run-week: install ## Run one week's DAGs (WEEK=2026-W48) against whatever is in the landing bucket
-	@$(BUILDOUT) run-week --week $(WEEK)
+run-week: install ## Run one week's DAGs (WEEK=2026-W48) against whatever is in the landing bucket (FORCE=1: a week not closed)
+	@$(BUILDOUT) run-week --week $(WEEK) $(FORCE_FLAG)
 
 test: install ## The whole test suite (what .ci/run calls)
 	@bash scripts/system-deps.sh
@@ -64,11 +67,13 @@ lake-status: install ## Is the lake running, where, which buckets
 	@$(PY) -m buildout_tracker.devtools.lake_server status
 
 generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SEED=7 DEFECTS=0
-	@$(PY) -m buildout_tracker.devtools.lake_server up >/dev/null
 	@$(BUILDOUT) generate --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)
 
 supersede: install ## Declare a landing FILE=<feed>/<date>/<name> replaced by a correction (REASON="...")
 	@$(BUILDOUT) supersede --file "$(FILE)" --reason "$(REASON)"
+
+withdraw: install ## Take a published week back: WEEK=2026-W48 REASON="..." (a record stays in the lake)
+	@$(BUILDOUT) withdraw --week "$(WEEK)" --reason "$(REASON)"
 
 bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
 	@$(BUILDOUT) bench

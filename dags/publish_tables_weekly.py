@@ -1,10 +1,15 @@
 """
 ### publish_tables_weekly
 
-**Starts** when the validated assets of procurement, FX rates, milestones and hiring have all
-been updated (asset events carry the week), or on Mondays 12:00 UTC as a fallback so a
-silent feed cannot stall the week (it then publishes the week that just closed, with the
-silent feed's areas grey). `params.week` publishes a given week by hand.
+**Starts** on every update of a validated asset (procurement, FX rates, milestones, hiring;
+each event carries its week) and publishes the weeks whose every feed has run: the weekly
+ingests publish their week once the last of them is done, and a later ingest of a week (a
+re-run, a late file, a correction after `make supersede`) publishes that week again, and
+only it. On Mondays 12:00 UTC a fallback publishes the week that just closed if its ingests
+did not (a feed whose DAG did not run cannot stall the week: its areas are grey), unless an
+ingest of it is still queued or running. Trigger with `week` (ISO week, e.g. 2026-W48) to
+publish a week by hand (a week that has not closed needs `force`; a withdrawn week is
+published again only this way).
 
 **Reads** the validated state in force in the lake bucket (`state/`, `reports/feeds/`) and
 last week's published tables.
@@ -13,27 +18,23 @@ last week's published tables.
 `curated/<table>/week=<W>/part-00000.parquet` and the manifest
 `curated/_manifests/week=<W>.json` last, after an audit (keys, ranges, week-over-week
 consistency, reconciliations). A failed audit publishes nothing and fails the run with the
-reasons. Red and grey areas are sent to the alert webhook. Owner: buildout data platform.
+reasons; a week no feed delivered anything for is not published. Red and grey areas are
+sent to the alert webhook, once each. Owner: buildout data platform.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import (
-    AssetOrTimeSchedule,
-    CronTriggerTimetable,
-    Param,
-    dag,
-    get_current_context,
-    task,
-)
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
 
 from buildout_tracker.alerts import task_failure_callback
 from buildout_tracker.orchestration.dag_support import (
     DEFAULT_ARGS,
     START_DATE,
     Tags,
+    any_validated_asset,
     curated_asset,
-    every_validated_asset,
+    publish_and_emit,
+    week_params,
 )
 
 CURATED = curated_asset()
@@ -42,7 +43,7 @@ CURATED = curated_asset()
 @dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 12 * * 1", timezone="UTC"),
-        assets=every_validated_asset(),
+        assets=any_validated_asset(),
     ),
     start_date=START_DATE,
     catchup=False,
@@ -50,11 +51,7 @@ CURATED = curated_asset()
     default_args={**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
     tags=[Tags.PUBLISH, Tags.WEEKLY, Tags.CURATED],
     doc_md=__doc__,
-    params={
-        "week": Param(
-            None, type=["null", "string"], description="ISO week to publish, e.g. 2026-W48"
-        )
-    },
+    params=week_params("publish"),
 )
 def publish_tables_weekly() -> None:
     @task
@@ -65,12 +62,7 @@ def publish_tables_weekly() -> None:
 
     @task(outlets=[CURATED])
     def publish_weekly_tables(weeks: list[str]) -> list[dict]:
-        from buildout_tracker.pipeline.steps import run_publish_task
-
-        context = get_current_context()
-        results = [run_publish_task(week, context["run_id"]) for week in weeks]
-        context["outlet_events"][CURATED].extra = {"weeks": weeks}
-        return results
+        return publish_and_emit(weeks, CURATED)
 
     publish_weekly_tables(select_weeks())
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: Redis (Celery broker for the system
-# test) and Debian's docker-compose (validates the compose file without a Docker engine).
+# test), Debian's docker-compose (validates the compose file without a Docker engine) and
+# Chromium (renders the Data Docs, the weekly report and the Airflow UI pages in tests).
 # PostgreSQL 15 comes with the machine. Installs only what is missing, only as root.
 set -uo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing system packages: ${need[*]}"

@@ -22,8 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "ingest": {"core", "feeds"},
     "tables": {"core", "feeds"},
     "publish": {"core", "feeds", "ingest", "tables"},
-    "pipeline": {"core", "feeds", "ingest", "tables", "publish"},
-    "orchestration": {"core", "feeds", "ingest", "tables", "publish", "pipeline"},
+    "report": {"core", "feeds", "tables"},
+    "pipeline": {"core", "feeds", "ingest", "tables", "publish", "report"},
+    "orchestration": {"core", "feeds", "ingest", "tables", "publish", "report", "pipeline"},
 }
 ALLOWED["devtools"] = {*ALLOWED["orchestration"], "orchestration", "generator"}
 ALLOWED["cli"] = {*ALLOWED["devtools"], "devtools"}

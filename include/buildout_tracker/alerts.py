@@ -6,14 +6,19 @@ alerts are only logged. Messages carry counts and rule names, never personal dat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import sys
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from buildout_tracker import settings
+from buildout_tracker import settings, zones
+
+if TYPE_CHECKING:
+    from buildout_tracker.lake import Bucket
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,12 @@ class Alert:
     area: str | None
     reason: str
     where: str | None = None  # where to look: a URI, a DAG run, a log
+
+    @property
+    def digest(self) -> str:
+        """What makes two alerts the same news: kind, week, subject and text."""
+        key = json.dumps([self.kind, self.week, self.area, self.reason])
+        return hashlib.sha256(key.encode()).hexdigest()
 
     def payload(self) -> dict[str, Any]:
         head = f"[buildout-tracker] {self.kind.replace('_', ' ')}"
@@ -56,9 +67,13 @@ def _clip(text: str, limit: int = 3000) -> str:
 
 
 def webhook_url() -> str | None:
+    """BUILDOUT_ALERT_WEBHOOK, else (inside Airflow) the host of the `buildout_alerts`
+    connection. Outside Airflow (make run, tests) Airflow is not imported for it."""
     url = settings.alert_webhook_url()
     if url:
         return url
+    if "airflow.sdk" not in sys.modules:
+        return None
     try:
         from airflow.sdk import BaseHook
 
@@ -88,6 +103,27 @@ def send(alert: Alert, url: str | None = None, timeout: float = 10.0) -> bool:
 
 def send_all(alerts: Iterable[Alert], url: str | None = None) -> int:
     return sum(send(a, url) for a in alerts)
+
+
+def send_once(alert: Alert, lake: Bucket, url: str | None = None) -> bool:
+    """Send an alert unless the same one (kind, week, subject, text) was delivered before,
+    by this run or any other: a re-run, a retry or a second publisher of the same week tells
+    nobody twice. Recorded in the lake once delivered (or once logged, with no webhook); a
+    delivery that failed is tried again by the next run. Two runs racing within the same
+    second may both send it."""
+    marker = zones.alert_sent(alert.digest)
+    if lake.exists(marker):
+        log.info("alert already sent (%s week=%s area=%s)", alert.kind, alert.week, alert.area)
+        return False
+    target = url or webhook_url()
+    delivered = send(alert, target)
+    if delivered or not target:
+        lake.put_json(marker, alert.payload())
+    return delivered
+
+
+def send_all_once(alerts: Iterable[Alert], lake: Bucket, url: str | None = None) -> int:
+    return sum(send_once(a, lake, url) for a in alerts)
 
 
 def scorecard_alerts(week: str, scorecard: Any, where: str | None = None) -> list[Alert]:

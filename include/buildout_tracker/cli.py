@@ -57,6 +57,48 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _closed_or_refuse(weeks: list[str], force: bool) -> str | None:
+    """The one-line refusal when a week has not closed yet and the run is not forced."""
+    from buildout_tracker.pipeline.steps import WeekNotClosed, check_week_may_run
+
+    for week in weeks:
+        try:
+            check_week_may_run(week, force=force)
+        except WeekNotClosed as exc:
+            return str(exc)
+    return None
+
+
+class Where:
+    """Where a person finds a lake object: its file on this machine when the lake is the
+    local, file-backed one (a browser opens it), else its s3:// URI and how to fetch it."""
+
+    def __init__(self, server: Any, lake: Any) -> None:
+        self.local = server.root if _is_local(server) else None
+        self.lake = lake
+
+    def __call__(self, key: str) -> str:
+        if self.local is not None:
+            path = self.local / self.lake.name / key
+            return _shown(path)
+        return f"{self.lake.uri(key)} (aws s3 cp {self.lake.uri(key)} .)"
+
+
+def _is_local(server: Any) -> bool:
+    return (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1")
+
+
+def _shown(path: Any) -> str:
+    """A path relative to the working folder when it is inside it (shorter, still opens)."""
+    from pathlib import Path
+
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from buildout_tracker import pipeline
     from buildout_tracker.generator import BucketSink, generate
@@ -65,12 +107,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from buildout_tracker.settings import landing_bucket, var_dir
     from buildout_tracker.weeks import parse_range
 
+    weeks = parse_range(args.weeks)
+    refusal = _closed_or_refuse(weeks, args.force)
+    if refusal:
+        print(refusal)
+        return 2
     _local_env()
     _quiet_logs()
     started = time.perf_counter()
     server = _lake_up()
-    print(f"[1/3] lake up at {server.endpoint} (files in {server.root})")
-    weeks = parse_range(args.weeks)
+    print(f"[1/3] lake up at {server.endpoint} (files in {_shown(server.root)})")
     summary = generate(
         weeks,
         scale=args.scale,
@@ -80,75 +126,55 @@ def cmd_run(args: argparse.Namespace) -> int:
         defects_log=var_dir() / "defects" / f"defects-{args.seed}.jsonl",
     )
     print(
-        f"[2/3] generated a program history {args.weeks} ({len(weeks)} weeks, scale {args.scale}, defects {args.defects}) into s3://{landing_bucket()}: {summary}"
+        f"[2/3] generated {len(weeks)} weeks of program history ({args.weeks}, scale {args.scale}, "
+        f"seed {args.seed}, defects {args.defects}) into s3://{landing_bucket()}: "
+        f"{summary.total_files:,} files, {summary.total_rows:,} rows"
     )
-    print(
-        f"[3/3] running the weekly cycle over {len(weeks)} weeks (ingest, validate, compute, audit, publish)"
-    )
+    print("[3/3] the weekly cycle (ingest, validate, compute, audit, publish), week by week:")
     rt = pipeline.Runtime.from_env(run_id=f"make-run-{args.weeks}")
-    outcomes = cycle.run_weeks(rt, weeks)
-    print_outcome_report(outcomes, rt)
+    outcomes = cycle.run_weeks(rt, weeks, verbose=args.verbose)
+    print_outcome_report(outcomes, rt, Where(server, rt.lake))
     print(f"\ndone in {time.perf_counter() - started:.0f} s")
     return 0 if all(o.published for o in outcomes[-1:]) else 1
 
 
-def print_outcome_report(outcomes: list[Any], rt: Any) -> None:
-    from buildout_tracker.pipeline.summary import attention_lines, feed_week_line
+def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
+    from buildout_tracker import zones
+    from buildout_tracker.pipeline.summary import scorecard_lines
 
     last = outcomes[-1]
-    print(
-        f"\nPer feed, {last.week} (files, duplicates, files quarantined, rows in / validated / quarantined):"
-    )
-    for report in last.reports.values():
-        print(f"  {feed_week_line(report)}")
-        for line in attention_lines(report):
-            print(f"    {line}")
-    for o in outcomes:
-        if o.error:
-            print(f"\n{o.week}: NOT PUBLISHED: {o.error}")
     if last.published is None:
+        print(f"\n{last.week} was not published: {last.error}")
         return
     sc = last.published.scorecard
-    cols = [
-        "area",
-        "rag",
-        "spend_pace",
-        "spi",
-        "cpi",
-        "hiring_attainment",
-        "otd_rate",
-        "committed_usd",
-        "received_usd",
-    ]
     print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
+    for line in scorecard_lines(sc):
+        print(line)
+    print("\nWhere to look (files of the local lake; open the .html ones in a browser):")
+    print(f"  manifest      {where(zones.manifest_key(last.week))}")
+    print(f"  tables        {where('curated')}/<table>/week={last.week}/{zones.PART}")
+    for feed in last.data_docs:
+        print(f"  data docs     {where(zones.data_docs_prefix(last.week, feed) + 'index.html')}")
+    print(f"  quarantine    {where('quarantine')}/")
+    print(f"  feed reports  {where(zones.feed_report('<feed>', last.week))}")
     print(
-        sc[[c for c in cols if c in sc]].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+        '  query         make sql Q="SELECT week, area, rag FROM program_scorecard ORDER BY week DESC LIMIT 5"'
     )
-    print("\nReasons (every rule not green):")
-    for rec in sc.to_dict(orient="records"):
-        raw = rec.get("rag_reasons")
-        reasons = [] if raw is None else list(raw)
-        print(f"  {rec['area']:<17} {rec['rag']:<6} {'; '.join(map(str, reasons)) or '-'}")
-    print("\nWhere to look:")
-    print(f"  manifest     {last.published.manifest_uri}")
-    for name, uri in last.published.tables.items():
-        print(f"  {name:<24} {uri}")
-    for feed, uri in last.data_docs.items():
-        print(f"  data docs    {feed:<12} {uri}")
-    print(f"  quarantine   {rt.lake.uri('quarantine/')}")
-    print(f"  validation   {rt.lake.uri('reports/validation/')}")
-    print(f"  endpoint     {os.environ.get('BUILDOUT_S3_ENDPOINT')} (credentials in .env)")
-    print("  read it      see README, 'Reading the tables' (DuckDB, pandas)")
+    print("  definitions   docs/data-dictionary.md; more ways to read: docs/reading-the-tables.md")
 
 
 def cmd_run_week(args: argparse.Namespace) -> int:
     from buildout_tracker.orchestration.dag_runner import run_week_dags
-
-    _local_env()
-    _lake_up()
     from buildout_tracker.weeks import parse_range
 
-    return run_week_dags(parse_range(args.week))
+    weeks = parse_range(args.week)
+    refusal = _closed_or_refuse(weeks, args.force)
+    if refusal:
+        print(refusal)
+        return 2
+    _local_env()
+    _lake_up()
+    return run_week_dags(weeks, force=args.force)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -167,10 +193,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from buildout_tracker.devtools import local_airflow
     from buildout_tracker.weeks import parse_range
 
+    weeks = parse_range(args.weeks)
+    refusal = _closed_or_refuse(weeks, force=False)
+    if refusal:
+        print(f"{refusal}; a backfill covers closed weeks only")
+        return 2
     if not local_airflow.status().running:
         print("the local Airflow is not running: `make up` first (the scheduler runs backfills)")
         return 2
-    local_airflow.backfill(parse_range(args.weeks), tuple(args.dag) or None)
+    local_airflow.backfill(weeks, tuple(args.dag) or None)
     print(
         "follow the runs in the UI (Dags -> a DAG -> Runs); publishing follows each week's ingests"
     )
@@ -200,6 +231,31 @@ def cmd_supersede(args: argparse.Namespace) -> int:
     supersede_file(Bucket(lake_bucket()), feed, week, args.file, args.reason)
     print(f"{args.file} superseded ({args.reason}); its rows and failures no longer count.")
     print(f"re-run its week: make run-week WEEK={week} (or clear the week's run in Airflow)")
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Take a published week back: out of curated/, with a record of who, when and why."""
+    import getpass
+
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.publish.withdraw import NotPublished, withdraw_week
+    from buildout_tracker.settings import lake_bucket
+
+    _local_env()
+    by = args.by or getpass.getuser()
+    try:
+        event = withdraw_week(Bucket(lake_bucket()), args.week, args.reason, by)
+    except (NotPublished, ValueError) as exc:
+        print(exc)
+        return 2
+    print(
+        f"{args.week} withdrawn by {event['by']} at {event['at']}: {event['reason']}\n"
+        f"  its manifest and {len(event['tables'])} table partitions left curated/; copies and the "
+        f"record are under s3://{lake_bucket()}/{event['copies']}\n"
+        f"  automatic publication leaves it alone; to publish it again: make run-week "
+        f"WEEK={args.week} (or trigger publish_tables_weekly with week={args.week})"
+    )
     return 0
 
 
@@ -235,6 +291,17 @@ def _weeks_arg(spec: str) -> str:
     return spec
 
 
+def _week_arg(spec: str) -> str:
+    """One ISO week, checked before anything runs."""
+    from buildout_tracker.weeks import parse_week
+
+    try:
+        parse_week(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{spec!r}: {exc}") from None
+    return spec
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="buildout", description="Buildout Tracker commands.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--scale", default="small", choices=["small", "medium", "large"])
         p.add_argument("--seed", type=int, default=7)
         p.add_argument("--defects", type=float, default=0.0)
+    r.add_argument("--force", action="store_true", help="run weeks that have not closed yet")
+    r.add_argument("-v", "--verbose", action="store_true", help="every feed of every week")
     g.set_defaults(func=cmd_generate)
     r.set_defaults(func=cmd_run)
     w = sub.add_parser(
@@ -256,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         type=_weeks_arg,
         help="2026-W48, or a range 2026-W46:2026-W48 run in order",
     )
+    w.add_argument("--force", action="store_true", help="run weeks that have not closed yet")
     w.set_defaults(func=cmd_run_week)
     sub.add_parser("up", help="local Airflow and the lake").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what up started").set_defaults(func=cmd_down)
@@ -269,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--file", required=True, help="its landing key, <feed>/<date>/<name>")
     sp.add_argument("--reason", required=True, help="why, e.g. 'corrected by po_lines_2.csv'")
     sp.set_defaults(func=cmd_supersede)
+    wd = sub.add_parser("withdraw", help="take a published week back, with a reason")
+    wd.add_argument("--week", required=True, type=_week_arg)
+    wd.add_argument("--reason", required=True, help="why, e.g. 'FX rates of the week were wrong'")
+    wd.add_argument("--by", default=None, help="who (default: the login name)")
+    wd.set_defaults(func=cmd_withdraw)
     b = sub.add_parser("bench", help="benchmarks")
     b.add_argument("what", nargs="?", default="all")
     b.set_defaults(func=cmd_bench)

@@ -75,7 +75,15 @@ class Bucket:
         self.client.put_object(Bucket=self.name, Key=key, Body=data, **extra)
 
     def upload_file(self, key: str, path: str) -> None:
-        self.client.upload_file(path, self.name, key)
+        """Upload a local file, with the content type a browser needs to show it (Data Docs
+        pages served from S3 would otherwise be downloaded, not displayed)."""
+        import mimetypes
+
+        ctype = mimetypes.guess_type(path)[0]
+        if ctype and ctype.startswith("text/"):
+            ctype += "; charset=utf-8"
+        extra = {"ContentType": ctype} if ctype else None
+        self.client.upload_file(path, self.name, key, ExtraArgs=extra)
 
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()

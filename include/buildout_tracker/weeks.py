@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -13,7 +13,11 @@ def parse_week(key: str) -> tuple[int, int]:
     if not match:
         raise ValueError(f"not an ISO week key like 2026-W48: {key!r}")
     year, week = int(match.group(1)), int(match.group(2))
-    date.fromisocalendar(year, week, 1)  # raises for week 53 of a 52-week year
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        weeks = date(year, 12, 28).isocalendar()[1]  # the 28th of December is in the last week
+        raise ValueError(f"no ISO week {key!r}: {year} has {weeks} weeks") from None
     return year, week
 
 
@@ -32,6 +36,16 @@ def week_start(key: str) -> date:
 def status_date(key: str) -> date:
     """The Sunday of the week: every 'as of' in the metrics means the end of this day."""
     return week_start(key) + timedelta(days=6)
+
+
+def closes_at(key: str) -> datetime:
+    """When a week has closed: the next Monday 00:00 UTC (the end of its status date)."""
+    return datetime.combine(week_start(key) + timedelta(days=7), time(0), tzinfo=UTC)
+
+
+def has_closed(key: str, now: datetime) -> bool:
+    """Whether a week may run: a guard on starting, never an input of a result."""
+    return now >= closes_at(key)
 
 
 def week_dates(key: str) -> list[date]:

@@ -76,9 +76,13 @@ def feed_report(feed: str, week: str) -> str:
     return f"reports/feeds/week={week}/{feed}.json"
 
 
+def table_prefix(table: str, week: str) -> str:
+    return f"curated/{table}/week={week}/"
+
+
 def table_key(table: str, week: str) -> str:
     """A published table's week partition: one object, replaced whole."""
-    return f"curated/{table}/week={week}/{PART}"
+    return f"{table_prefix(table, week)}{PART}"
 
 
 def manifest_key(week: str) -> str:
@@ -91,3 +95,19 @@ MANIFESTS_PREFIX = "curated/_manifests/"
 def staging_prefix(week: str) -> str:
     """Where a publication stages its tables (invisible to readers: `_` names are skipped)."""
     return f"curated/_staging/week={week}/"
+
+
+def withdrawals(week: str) -> str:
+    """Every withdrawal and re-publication of a week: who, when, why."""
+    return f"curated/_withdrawn/week={week}/history.json"
+
+
+def withdrawn_copy_prefix(week: str, at: str) -> str:
+    """Where a withdrawal keeps the manifest and partitions it took out of `curated/`."""
+    stamp = "".join(c if c.isalnum() else "-" for c in at)
+    return f"curated/_withdrawn/week={week}/{stamp}/"
+
+
+def alert_sent(digest: str) -> str:
+    """Marks an alert delivered: the same (kind, week, subject, text) is sent once."""
+    return f"reports/alerts/{digest[:2]}/{digest}.json"

@@ -291,6 +291,12 @@ class GxValidator:
             descriptions={r.id: r.description for r in spec.all_rules},
         )
 
+    def has_results(self) -> bool:
+        """Whether anything was validated since the last `forget_results`."""
+        return self._context is not None and bool(
+            self._context.validation_results_store.list_keys()
+        )
+
     def forget_results(self) -> None:
         """Drop the validation results kept so far (suites stay): Data Docs built next show
         only what is validated from now on (one feed-week's files)."""

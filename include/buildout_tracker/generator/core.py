@@ -33,6 +33,14 @@ class GenerationSummary:
     bytes: int = 0
     defects: int = 0
 
+    @property
+    def total_files(self) -> int:
+        return sum(self.files.values())
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
     def __str__(self) -> str:
         span = self.weeks[0] if len(self.weeks) == 1 else f"{self.weeks[0]}:{self.weeks[-1]}"
         lines = [

@@ -173,7 +173,7 @@ def _skipped(feed: str, base: FileOutcome, decision: Decision) -> FileOutcome:
         log.info("%s: %s skipped: duplicate of %s", feed, base.key, decision.duplicate_of)
     elif action is Action.ALREADY_DONE and decision.earlier is not None:
         log.info(
-            "%s: %s already %s (ledger); not processed again",
+            "%s: %s was %s by an earlier run of this week (ledger): not processed again",
             feed,
             base.key,
             decision.earlier.outcome,

@@ -4,11 +4,14 @@ timetable, the assets, the week of a run. Cheap to import: no pandas, GX or boto
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from buildout_tracker import registry, settings
 from buildout_tracker.weeks import week_key, week_of_interval_start
+
+log = logging.getLogger(__name__)
 
 OWNER = "buildout-data-platform"
 START_DATE = datetime(2026, 1, 5, 6, tzinfo=UTC)  # a Monday
@@ -61,11 +64,12 @@ def validated_asset(feed: str) -> Any:
     )
 
 
-def every_validated_asset() -> Any:
-    """All the validated assets of the feeds the scorecard depends on (an AND condition)."""
+def any_validated_asset() -> Any:
+    """Any of the validated assets of the feeds the scorecard depends on (an OR condition):
+    the publishing DAG decides from the events' weeks what is ready."""
     from functools import reduce
 
-    return reduce(lambda a, b: a & b, (validated_asset(f) for f in registry.STATUS_FEEDS))
+    return reduce(lambda a, b: a | b, (validated_asset(f) for f in registry.STATUS_FEEDS))
 
 
 def curated_asset() -> Any:
@@ -76,6 +80,31 @@ def curated_asset() -> Any:
         uri="buildout://lake/curated",
         extra={"location": f"s3://{settings.lake_bucket()}/curated/"},
     )
+
+
+WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
+
+
+def week_params(what: str) -> dict[str, Any]:
+    """The run form's fields: the week (validated by the form) and the force switch."""
+    from airflow.sdk import Param
+
+    return {
+        "week": Param(
+            None,
+            type=["null", "string"],
+            pattern=WEEK_PATTERN,
+            title="ISO week",
+            description=f"ISO week to {what}, written 2026-W48 (empty: the week of the run's "
+            "data interval). A week that has not closed yet is refused unless forced.",
+        ),
+        "force": Param(
+            False,
+            type="boolean",
+            title="Force",
+            description="Run a week that has not closed yet (its deliveries may not all be in).",
+        ),
+    }
 
 
 def run_week(context: Any) -> str:
@@ -91,20 +120,47 @@ def run_week(context: Any) -> str:
     return week_of_interval_start(start)
 
 
+def checked_week(context: Any) -> str:
+    """The run's week, refused at once (no retry can fix it) when it is not an ISO week or
+    has not closed yet and the run was not forced."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from buildout_tracker.pipeline.steps import BadWeek, WeekNotClosed, check_week_may_run
+
+    params = context.get("params") or {}
+    try:
+        week = run_week(context)
+        check_week_may_run(week, force=bool(params.get("force")))
+    except (BadWeek, WeekNotClosed, ValueError) as exc:
+        raise AirflowFailException(str(exc)) from None
+    return week
+
+
 def previous_week_of(moment: datetime) -> str:
     return week_key((moment - timedelta(days=7)).date())
 
 
 def publish_weeks(context: Any) -> list[str]:
-    """The weeks a run of the publishing DAG publishes: `params.week` when given, else the
-    weeks its triggering asset events carry, else (the Monday cron fallback) the week that
-    just closed, once at least one of its feeds was ingested: a fresh deployment's first
-    fallback must not publish an empty week."""
+    """The weeks a run of the publishing DAG publishes.
+
+    - `params.week`: that week (checked like an ingest run's).
+    - Asset events: the weeks they carry whose every feed has run (an ingest of one feed
+      while the others have not run yet waits for them); a later event for a week (a re-run,
+      a late file, a supersede) publishes that week again, and only it.
+    - The Monday cron fallback (no events): the week that just closed, so that a feed whose
+      DAG did not run cannot stall it, unless it is published already, nothing of it was
+      ingested, or one of its ingest runs is still queued or running (their events will
+      publish it).
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from buildout_tracker.pipeline.runtime import Runtime
+    from buildout_tracker.pipeline.steps import ingested_feeds, ready_to_publish
     from buildout_tracker.weeks import parse_week
 
-    explicit = (context.get("params") or {}).get("week")
-    if explicit:
-        return [explicit]
+    if (context.get("params") or {}).get("week"):
+        return [checked_week(context)]
+    rt = Runtime.from_airflow(context["run_id"])
     weeks = set()
     for events in (context.get("triggering_asset_events") or {}).values():
         for event in events:
@@ -112,21 +168,43 @@ def publish_weeks(context: Any) -> list[str]:
             if week:
                 weeks.add(week)
     if weeks:
-        return sorted(weeks, key=parse_week)
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from buildout_tracker.pipeline.steps import ingested_feeds
+        ready = sorted((w for w in weeks if ready_to_publish(rt.lake, w)), key=parse_week)
+        if not ready:
+            raise AirflowSkipException(
+                f"{', '.join(sorted(weeks))}: waiting for the other feeds' ingests of the week"
+            )
+        return ready
+    from buildout_tracker import zones
 
     week = previous_week_of(context.get("logical_date") or context.get("run_after"))
-    if not ingested_feeds(week):
+    if rt.lake.exists(zones.manifest_key(week)):
+        raise AirflowSkipException(f"{week} is published already (by its ingests' events)")
+    if not ingested_feeds(week, rt):
         raise AirflowSkipException(f"no feed has been ingested for {week} yet: nothing to publish")
+    busy = _ingests_in_flight(context, week)
+    if busy:
+        raise AirflowSkipException(
+            f"{week}: {', '.join(busy)} still queued or running: their events will publish it"
+        )
     return [week]
+
+
+def _ingests_in_flight(context: Any, week: str) -> list[str]:
+    """Ingest DAGs with a scheduled run of the week still queued or running."""
+    from buildout_tracker.weeks import week_start
+
+    ti = context.get("ti") or context.get("task_instance")
+    logical = datetime.combine(week_start(week), START_DATE.timetz())
+    busy = []
+    for dag_id in registry.INGEST_DAGS:
+        n = ti.get_dr_count(dag_id=dag_id, logical_dates=[logical], states=["queued", "running"])
+        if n:
+            busy.append(dag_id)
+    return busy
 
 
 def weekly_ingest_dag_args(*tags: str) -> dict[str, Any]:
     """What every weekly ingest DAG passes to @dag, besides its id, schedule and docs."""
-    from airflow.sdk import Param
-
     from buildout_tracker.alerts import task_failure_callback
 
     return {
@@ -135,11 +213,7 @@ def weekly_ingest_dag_args(*tags: str) -> dict[str, Any]:
         "max_active_runs": 1,
         "default_args": {**DEFAULT_ARGS, "on_failure_callback": task_failure_callback},
         "tags": [Tags.INGEST, Tags.WEEKLY, *tags],
-        "params": {
-            "week": Param(
-                None, type=["null", "string"], description="ISO week to run, e.g. 2026-W48"
-            )
-        },
+        "params": week_params("ingest"),
     }
 
 
@@ -150,16 +224,48 @@ def ingest_and_emit(feed: str, asset: Any) -> dict[str, Any]:
     from buildout_tracker.pipeline.steps import run_ingest_task
 
     context = get_current_context()
-    summary = run_ingest_task(feed, run_week(context), context["run_id"])
+    summary = run_ingest_task(feed, checked_week(context), context["run_id"])
     context["outlet_events"][asset].extra = summary
     return summary
 
 
+def publish_and_emit(weeks: list[str], asset: Any) -> list[dict[str, Any]]:
+    """The body of the publish task: each week published (or skipped with why), and the
+    weeks' RAG and row counts put on the curated asset event."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from buildout_tracker.pipeline.steps import NothingToPublish, run_publish_task
+    from buildout_tracker.publish import AuditFailed
+    from buildout_tracker.publish.withdraw import WeekWithdrawn
+    from buildout_tracker.tables.definitions import MissingFxRate
+
+    context = get_current_context()
+    explicit = bool((context.get("params") or {}).get("week"))
+    results = []
+    for week in weeks:
+        try:
+            results.append(run_publish_task(week, context["run_id"], explicit=explicit))
+        except (NothingToPublish, WeekWithdrawn) as exc:
+            log.warning("%s not published: %s", week, exc)
+            results.append({"week": week, "skipped": str(exc)})
+        except (AuditFailed, MissingFxRate) as exc:  # no retry changes the week's inputs
+            raise AirflowFailException(str(exc)) from None
+    extra: dict[str, Any] = {"weeks": weeks, "published": results}
+    context["outlet_events"][asset].extra = extra
+    return results
+
+
 def check_week(*summaries: dict[str, Any]) -> None:
     """Fail, naming feed, file and rule, when a feed's week is blocked, or name the later
-    weeks a re-run made stale."""
+    weeks a re-run made stale. Neither is something a retry can fix."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from buildout_tracker.pipeline.steps import fail_if_blocked, fail_if_later_weeks_stale
 
-    for summary in summaries:
-        fail_if_blocked(summary)
-    fail_if_later_weeks_stale(list(summaries))
+    try:
+        for summary in summaries:
+            fail_if_blocked(summary)
+        fail_if_later_weeks_stale(list(summaries))
+    except RuntimeError as exc:
+        raise AirflowFailException(str(exc)) from None

@@ -53,26 +53,39 @@ def run_week(
     published, error = None, None
     try:
         published = steps.publish(rt, week)
-    except AuditFailed as exc:
+    except (AuditFailed, steps.NothingToPublish) as exc:
         error = str(exc)
     seconds["publish"] = time.perf_counter() - t0
     return WeekOutcome(week, reports, published, error, seconds, data_docs)
 
 
 def run_weeks(
-    rt: Runtime, weeks: list[str], echo: Callable[[str], Any] = print, docs: bool = True
+    rt: Runtime,
+    weeks: list[str],
+    echo: Callable[[str], Any] = print,
+    docs: bool = True,
+    verbose: bool = False,
 ) -> list[WeekOutcome]:
-    """Weeks in order; Data Docs for the last one only (each week's are built by its DAG runs)."""
-    from buildout_tracker.pipeline.summary import week_line
+    """Weeks in order, a line each; Data Docs for the last one only (each week's are built
+    by its DAG runs). `verbose`: every step of every week, and every feed's report."""
+    from buildout_tracker.pipeline.summary import attention_lines, feed_week_line, week_line
 
     outcomes = []
-    started = time.perf_counter()
     for k, week in enumerate(weeks, 1):
 
         def progress(phase: str, k: int = k, week: str = week) -> None:
-            echo(f"  week {k}/{len(weeks)} {week}: {phase} ({time.perf_counter() - started:.0f} s)")
+            if verbose:
+                echo(f"    week {k}/{len(weeks)} {week}: {phase}")
 
+        t0 = time.perf_counter()
         outcome = run_week(rt, week, progress, docs=docs and k == len(weeks))
         outcomes.append(outcome)
-        echo(week_line(outcome.week, outcome.reports, outcome.published is not None, outcome.error))
+        card = outcome.published.scorecard if outcome.published else None
+        line = week_line(outcome.week, outcome.reports, card, outcome.error)
+        echo(f"  {line}  [{time.perf_counter() - t0:.1f} s]")
+        for report in outcome.reports.values():
+            if verbose:
+                echo(f"      {feed_week_line(report)}")
+            for note in attention_lines(report) if verbose or k == len(weeks) else []:
+                echo(f"        {note}")
     return outcomes

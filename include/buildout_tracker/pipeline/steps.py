@@ -13,6 +13,7 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from buildout_tracker.ingest.report import QUARANTINED, FeedWeekReport, save_rep
 from buildout_tracker.lake import Bucket, client_from_airflow
 from buildout_tracker.pipeline.runtime import Runtime
 from buildout_tracker.publish import AuditFailed, PublishResult, publish_week
+from buildout_tracker.publish.inputs import feed_statuses
+from buildout_tracker.publish.withdraw import WeekWithdrawn, note_republished, withdrawal_in_force
+from buildout_tracker.weeks import closes_at, has_closed, parse_week
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,18 @@ class FeedWeekBlocked(RuntimeError):
 
 class LaterWeeksStale(RuntimeError):
     pass
+
+
+class BadWeek(ValueError):
+    """Not an ISO week (2026-W99, banana)."""
+
+
+class WeekNotClosed(ValueError):
+    """The week has not closed yet, and the run was not forced."""
+
+
+class NothingToPublish(RuntimeError):
+    """No feed delivered anything in the week."""
 
 
 def _update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> None:
@@ -110,8 +126,9 @@ def stale_later_weeks(rt: Runtime, feed: str, week: str) -> list[str]:
 
 
 def build_data_docs(rt: Runtime, week: str, feed: str) -> str | None:
-    """Build GX Data Docs for what this runtime validated and upload them; returns the index URI."""
-    if rt._validator is None:
+    """Build GX Data Docs of what this runtime validated since the last build and upload
+    them; returns the index URI (None when nothing was validated)."""
+    if rt._validator is None or not rt.validator.has_results():
         return None
     with tempfile.TemporaryDirectory(prefix="gx-docs-") as tmp:
         out = rt.validator.build_data_docs(Path(tmp))
@@ -133,17 +150,18 @@ def announce(rt: Runtime, report: FeedWeekReport) -> None:
     week, feed = report.week, report.feed
     for f in report.files:  # the source-system owner must hear that a file was refused
         if f.outcome == QUARANTINED and f.key in report.processed:
-            alerts.send(
+            alerts.send_once(
                 alerts.Alert(
                     "file_refused",
                     week,
                     feed,
                     f"{f.key} refused ({f.rule}): {f.reason}",
                     rt.lake.uri(f.quarantine_key or f"quarantine/{feed}/week={week}/"),
-                )
+                ),
+                rt.lake,
             )
     if report.misplaced_new:  # whoever dropped them must hear that no run will read them
-        alerts.send(
+        alerts.send_once(
             alerts.Alert(
                 "file_misplaced",
                 week,
@@ -151,48 +169,101 @@ def announce(rt: Runtime, report: FeedWeekReport) -> None:
                 f"{len(report.misplaced_new)} landing object(s) outside <feed>/<YYYY-MM-DD>/, "
                 f"read by no week: {', '.join(report.misplaced_new[:10])}",
                 rt.landing.uri(report.misplaced_new[0]),
-            )
+            ),
+            rt.lake,
         )
     if report.blocked:
-        alerts.send(
+        alerts.send_once(
             alerts.Alert(
                 "feed_blocked",
                 week,
                 feed,
                 report.block_reason or "",
                 rt.lake.uri(zones.feed_report(feed, week)),
-            )
+            ),
+            rt.lake,
         )
 
 
-def publish(rt: Runtime, week: str) -> PublishResult:
+def publish(rt: Runtime, week: str, explicit: bool = True) -> PublishResult:
     """The body of the publish task for one week: publish, then alert on red and grey areas
-    (a failed audit is alerted and raised: nothing was published)."""
+    (a failed audit is alerted and raised: nothing was published).
+
+    Not published: a week in which no feed delivered anything (`NothingToPublish`), and,
+    unless `explicit` (an operator named the week), a week an operator withdrew
+    (`WeekWithdrawn`); an explicit publication brings a withdrawn week back.
+    """
+    statuses = feed_statuses(rt.lake, week)
+    if not any(st.delivered for st in statuses.values()):
+        raise NothingToPublish(
+            f"{week}: no feed has delivered anything for this week: nothing to publish"
+        )
+    withdrawn = withdrawal_in_force(rt.lake, week)
+    if withdrawn is not None and not explicit:
+        raise WeekWithdrawn(
+            f"{week} was withdrawn by {withdrawn['by']} at {withdrawn['at']} "
+            f"({withdrawn['reason']}): publish it again explicitly to bring it back"
+        )
     try:
         result = publish_week(rt.lake, rt.landing, week, run_id=rt.run_id)
     except AuditFailed as exc:
         if rt.notify:
-            alerts.send(
+            alerts.send_once(
                 alerts.Alert(
                     "audit_failed", week, None, str(exc), rt.lake.uri(zones.MANIFESTS_PREFIX)
-                )
+                ),
+                rt.lake,
             )
         raise
+    if withdrawn is not None:
+        note_republished(rt.lake, week, by=rt.run_id, run_id=rt.run_id)
     if rt.notify:
-        alerts.send_all(alerts.scorecard_alerts(week, result.scorecard, result.manifest_uri))
+        alerts.send_all_once(
+            alerts.scorecard_alerts(week, result.scorecard, result.manifest_uri), rt.lake
+        )
     return result
+
+
+def check_week_may_run(week: str, force: bool = False, now: datetime | None = None) -> None:
+    """Refuse a malformed week, and a week that has not closed yet unless forced: a guard on
+    whether to run, never an input of a result."""
+    try:
+        parse_week(week)
+    except ValueError as exc:
+        raise BadWeek(f"{exc} (write an ISO week like 2026-W48)") from None
+    if not force and not has_closed(week, now or datetime.now(UTC)):
+        raise WeekNotClosed(
+            f"{week} has not closed yet (it closes {closes_at(week):%Y-%m-%d %H:%M} UTC): its "
+            "deliveries are not all in; run it after it closes, or force it explicitly "
+            "(Airflow: trigger with force=true; make: FORCE=1)"
+        )
+
+
+def ready_to_publish(lake: Bucket, week: str) -> bool:
+    """Every feed the scorecard depends on has run for the week (its state is written)."""
+    return all(
+        lake.exists(zones.state_meta(name, week))
+        for feed in registry.STATUS_FEEDS
+        for name in registry.feed(feed).states
+    )
 
 
 def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
     """An ingest task: counts only (XCom and the asset event)."""
+    from buildout_tracker.pipeline.summary import attention_lines, feed_week_line, this_run_line
+
     outcome = ingest(rt or Runtime.from_airflow(run_id), feed, week)
-    summary = outcome.summary()
-    log.info("%s %s: %s", feed, week, {k: v for k, v in summary.items() if k != "top_reasons"})
-    return summary
+    log.info("%s %s, %s", feed, week, this_run_line(outcome.report))
+    log.info("%s, the week's totals: %s", week, feed_week_line(outcome.report))
+    for line in attention_lines(outcome.report):
+        log.warning("%s %s: %s", feed, week, line)
+    return outcome.summary()
 
 
-def run_publish_task(week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
-    result = publish(rt or Runtime.from_airflow(run_id), week)
+def run_publish_task(
+    week: str, run_id: str, rt: Runtime | None = None, explicit: bool = True
+) -> dict[str, Any]:
+    result = publish(rt or Runtime.from_airflow(run_id), week, explicit=explicit)
     rag = {row["area"]: row["rag"] for row in result.scorecard.to_dict(orient="records")}
     return {"week": week, "manifest": result.manifest_uri, "rows": result.rows, "rag": rag}
 
