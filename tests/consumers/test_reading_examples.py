@@ -1,10 +1,13 @@
 """docs/reading-the-tables.md, run as a consumer runs it, against a real local S3 lake.
 
 Three weeks of synthetic data go through the real weekly cycle into their own buckets on the
-session's lake server. Then every ```python block of the doc marked `# example: <section>/<name>`
-runs, a section's blocks in order in one namespace (like notebook cells), with nothing but the
-lake's settings in the environment (what `set -a; . ./.env` gives a consumer). The results are
+session's lake server (tests/consumers/history.py). Then every ```python block of the doc marked
+`# example: <section>/<name>` runs, a section's blocks in order in one namespace (like notebook
+cells), with nothing but the lake's settings in the environment (what `set -a; . ./.env` gives a
+consumer; the quick start's `connect()` reads them from a .env file instead). The results are
 checked against the tables' definitions and against the published files read independently.
+The pyarrow manifest example also runs as a scheduled job would, in fresh Python processes,
+which must exit 0 every time.
 
 The Athena DDL in docs/athena/ is generated from the schemas; to refresh it after a schema
 change: UPDATE_GOLDEN=1 .venv/bin/pytest tests/consumers
@@ -17,7 +20,10 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +34,18 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from buildout_tracker import pipeline
+from buildout_tracker.devtools import sql
 from buildout_tracker.devtools.lake_server import LakeServer
-from buildout_tracker.generator import BucketSink, generate
-from buildout_tracker.lake import Bucket, ensure_buckets, make_client, parquet_bytes
-from buildout_tracker.pipeline import cycle
+from buildout_tracker.lake import Bucket, parquet_bytes
 from buildout_tracker.publish import publish_week
 from buildout_tracker.tables import KEYS, SCHEMAS, TABLE_NAMES
 from buildout_tracker.tables.athena import create_table_ddl
 from buildout_tracker.zones import manifest_key, table_key
+from tests.consumers.history import LAKE, WEEKS, arrow_table, published_history, truth
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reading-the-tables.md"
 ATHENA_DIR = ROOT / "docs" / "athena"
-WEEKS = ["2026-W46", "2026-W47", "2026-W48"]
-# Buckets of their own: other tests share the lake server, and the examples must honour
-# BUILDOUT_LAKE_BUCKET rather than assume buildout-lake.
-LANDING, LAKE = "consumers-landing", "consumers-lake"
 AREAS = {"program", "ai_software", "chip_development", "compute_hardware", "data_centers"}
 RAGS = {"green", "amber", "red", "grey"}
 # Everything a consumer's environment could carry that the examples read or the AWS SDK obeys.
@@ -94,32 +95,8 @@ def run_section(
 
 
 @pytest.fixture(scope="module")
-def published(lake_server: LakeServer) -> Iterator[dict[str, Any]]:
-    client = make_client(lake_server.settings())
-    ensure_buckets(client, (LANDING, LAKE))
-    landing, lake = Bucket(LANDING, client), Bucket(LAKE, client)
-    landing.delete_prefix("")
-    lake.delete_prefix("")
-    env = {**lake_server.env(), "BUILDOUT_LANDING_BUCKET": LANDING, "BUILDOUT_LAKE_BUCKET": LAKE}
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        generate(WEEKS, scale="small", seed=7, sink=BucketSink(landing))
-        rt = pipeline.Runtime(landing, lake, b"consumer-test-key", notify=False)
-        for week in WEEKS:
-            outcome = cycle.run_week(rt, week, docs=False)
-            assert outcome.published is not None, f"{week} not published: {outcome.error}"
-    yield {"lake": lake, "landing": landing, "env": env, "server": lake_server}
-    landing.delete_prefix("")
-    lake.delete_prefix("")
-
-
-def truth(lake: Bucket, table: str, week: str) -> pd.DataFrame:
-    """A week of a table as published, through its manifest with boto3: no reader under test."""
-    entry = lake.get_json(manifest_key(week))["tables"][table]
-    data = lake.get_bytes(entry["files"][0])
-    assert hashlib.sha256(data).hexdigest() == entry["sha256"]
-    return pq.read_table(pa.BufferReader(data)).to_pandas()
+def published(lake_server: LakeServer) -> dict[str, Any]:
+    return published_history(lake_server)
 
 
 def close(a: Any, b: Any, tol: float) -> bool:
@@ -130,7 +107,8 @@ def close(a: Any, b: Any, tol: float) -> bool:
 
 def test_every_python_block_is_a_named_example() -> None:
     sections = examples()
-    assert list(sections) == ["duckdb", "pyarrow"]
+    assert list(sections) == ["quickstart", "duckdb", "pyarrow"]
+    assert list(sections["quickstart"]) == ["connect"]
     assert list(sections["duckdb"]) == [
         "connect", "latest_scorecard", "procurement_trend", "sites_late", "hiring_attainment",
     ]  # fmt: skip
@@ -172,7 +150,7 @@ def interrupted_week(lake: Bucket, week: str, tables: tuple[str, ...]) -> list[s
     keys = []
     for table in tables:
         entry = lake.get_json(manifest_key(WEEKS[-1]))["tables"][table]
-        t = pq.read_table(pa.BufferReader(lake.get_bytes(entry["files"][0])))
+        t = arrow_table(lake.get_bytes(entry["files"][0]))
         column = pa.array([week] * t.num_rows).dictionary_encode()
         t = t.set_column(t.schema.get_field_index("week"), "week", column)
         keys.append(table_key(table, week))
@@ -295,6 +273,96 @@ def test_manifest_example_rejects_a_file_that_is_not_the_published_one(
             exec(compile(examples()["pyarrow"]["manifest"], "manifest", "exec"), ns)
     finally:
         lake.delete([manifest_key(fake)])
+
+
+def test_quickstart_example_reads_the_settings_from_the_env_file(
+    published: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The quick start as pasted: nothing in the environment, connect() loads the .env file."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in published["env"].items()))
+    monkeypatch.setattr(sql, "ENV_FILE", env_file)
+    ns = run_section("quickstart", {}, monkeypatch)  # every name it loads is in ENV_NAMES
+    assert os.environ["BUILDOUT_LAKE_BUCKET"] == LAKE  # loaded from the file, undone after
+
+    latest = WEEKS[-1]
+    card = truth(published["lake"], "program_scorecard", latest).sort_values("area")
+    got = ns["latest_scorecard"]
+    assert list(got["week"]) == [latest] * 5
+    assert list(got["area"]) == list(card["area"])
+    assert list(got["rag"]) == list(card["rag"])
+    assert [list(r) for r in got["rag_reasons"]] == [list(r) for r in card["rag_reasons"]]
+    views = {r[0] for r in ns["con"].sql("SELECT view_name FROM duckdb_views()").fetchall()}
+    assert views >= {*TABLE_NAMES, "published_weeks"}
+
+
+def consumer_env(env: dict[str, str]) -> dict[str, str]:
+    """A consumer's shell after `set -a; . ./.env`: the basics and the lake's settings only."""
+    basics = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    return {**{k: os.environ[k] for k in basics if k in os.environ}, **env}
+
+
+def run_scripts(script: Path, env: dict[str, str], runs: int) -> list[tuple[int, str, str, float]]:
+    """`python script` `runs` times, two at a time: (exit code, stdout, stderr, seconds)."""
+
+    def one(_: int) -> tuple[int, str, str, float]:
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, str(script)],
+            env=consumer_env(env),
+            cwd=script.parent,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, range(runs)))
+
+
+MANIFEST_JOB_RUNS = 20
+
+
+def test_pyarrow_manifest_example_exits_0_every_time(
+    published: dict[str, Any], tmp_path: Path
+) -> None:
+    """The manifest check as a scheduled job runs it: a fresh `python` each time, with the
+    documented environment. It used to abort at exit in about a third of the runs (exit 134,
+    "terminate called without an active exception"), which a scheduler reads as a failure."""
+    code = examples()["pyarrow"]
+    script = tmp_path / "board_pack_check.py"
+    script.write_text(code["connect"] + "\n" + code["manifest"], encoding="utf-8")
+    manifest = published["lake"].get_json(manifest_key(WEEKS[-1]))
+    rows = {n: t["rows"] for n, t in manifest["tables"].items()}
+
+    results = run_scripts(script, published["env"], MANIFEST_JOB_RUNS)
+    failed = [(i, rc, err.strip()[-300:]) for i, (rc, _, err, _) in enumerate(results) if rc]
+    assert not failed, f"{len(failed)} of {len(results)} runs failed: {failed}"
+    for _, out, err, _ in results:
+        assert "terminate called" not in err and "Aborted" not in err
+        assert out.splitlines()[-1].endswith(str(rows)), out[-300:]
+    seconds = sorted(r[3] for r in results)
+    print(f"{len(results)} runs, {seconds[0]:.1f}-{seconds[-1]:.1f} s each")
+
+
+@pytest.mark.parametrize("section", ["quickstart", "duckdb", "pyarrow"])
+def test_each_section_runs_as_a_script(
+    published: dict[str, Any], tmp_path: Path, section: str
+) -> None:
+    """A section's blocks pasted into one file and run with `python`: exit 0, no abort."""
+    env = dict(published["env"])
+    code = "\n".join(examples()[section].values())
+    if section == "quickstart":  # connect() reads a .env file: this one, not the project's
+        env_file = tmp_path / ".env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        code = code.replace("connect()", f"connect({str(env_file)!r})", 1)
+        env = {}
+    script = tmp_path / f"example_{section}.py"  # not duckdb.py: it would shadow the package
+    script.write_text(code, encoding="utf-8")
+    ((rc, out, err, _),) = run_scripts(script, env, 1)
+    assert rc == 0 and "terminate called" not in err, err[-500:]
+    assert out.strip()
 
 
 def duckdb_over_http(server: LakeServer) -> duckdb.DuckDBPyConnection:
