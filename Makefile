@@ -18,7 +18,7 @@ FORCE_FLAG := $(if $(FORCE),--force)
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status generate supersede withdraw bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status sql generate supersede withdraw bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lake-down: ## Stop the local S3 lake
 
 lake-status: install ## Is the lake running, where, which buckets
 	@$(PY) -m buildout_tracker.devtools.lake_server status
+
+sql: install ## A DuckDB prompt on the lake's tables (Q="SELECT ..." runs one query)
+	@$(PY) -m buildout_tracker.devtools.sql $(if $(Q),"$(Q)")
 
 generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SEED=7 DEFECTS=0
 	@$(BUILDOUT) generate --weeks $(WEEKS) --scale $(SCALE) --seed $(SEED) --defects $(DEFECTS)

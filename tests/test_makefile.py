@@ -9,7 +9,8 @@ from collections import Counter
 from buildout_tracker.settings import PROJECT_ROOT
 
 EXPECTED = {"help", "install", "run", "run-week", "test", "lint", "format", "up", "backfill",
-            "down", "lake-up", "lake-down", "lake-status", "generate", "supersede", "bench", "clean",
+            "down", "lake-up", "lake-down", "lake-status", "sql", "generate", "supersede", "withdraw",
+            "bench", "clean",
             "compose-env", "compose-up", "compose-down"}  # fmt: skip
 
 

@@ -28,6 +28,7 @@ class Feed:
     dag_id: str  # the ingest DAG that runs it
     task_id: str  # the task of that DAG that ingests it
     source_owner: str  # whom a refused file's alert is for
+    weekly: bool = True  # expected every week (its lateness is watched); reference: rarely
 
     @property
     def status_feed(self) -> bool:
@@ -53,6 +54,7 @@ FEEDS: tuple[Feed, ...] = (
         dag_id="ingest_reference_weekly",
         task_id="ingest_reference_files",
         source_owner="the program management office",
+        weekly=False,
     ),
     Feed(
         "fx_rates",

@@ -75,6 +75,25 @@ def late_lookback_weeks() -> int:
     return int(_env("BUILDOUT_LATE_LOOKBACK_WEEKS", "8") or 8)
 
 
+DEFAULT_DELIVERY_DEADLINE_HOURS = 5.0  # Monday 05:00 UTC: an hour before the weekly run
+
+
+def delivery_deadline_hours(feed: str) -> float:
+    """When a feed's delivery for week W is due, in hours after W closes (the next Monday
+    00:00 UTC): BUILDOUT_DELIVERY_DEADLINE_HOURS_<FEED>, else BUILDOUT_DELIVERY_DEADLINE_HOURS,
+    default 5 (Monday 05:00 UTC, an hour before the weekly run at 06:00)."""
+    raw = _env(f"BUILDOUT_DELIVERY_DEADLINE_HOURS_{feed.upper()}") or _env(
+        "BUILDOUT_DELIVERY_DEADLINE_HOURS"
+    )
+    return float(raw) if raw else DEFAULT_DELIVERY_DEADLINE_HOURS
+
+
+def decision_timeout_hours() -> float:
+    """How long a blocked feed-week waits for a person's decision in the Airflow UI before it
+    stays blocked (BUILDOUT_DECISION_TIMEOUT_HOURS, default 48)."""
+    return float(_env("BUILDOUT_DECISION_TIMEOUT_HOURS", "48") or 48)
+
+
 def task_retries() -> int:
     """Retries of every task that touches S3 (BUILDOUT_TASK_RETRIES, default 3)."""
     return int(_env("BUILDOUT_TASK_RETRIES", "3") or 3)

@@ -111,3 +111,8 @@ def withdrawn_copy_prefix(week: str, at: str) -> str:
 def alert_sent(digest: str) -> str:
     """Marks an alert delivered: the same (kind, week, subject, text) is sent once."""
     return f"reports/alerts/{digest[:2]}/{digest}.json"
+
+
+def freshness(week: str) -> str:
+    """What the freshness watchdog found for a week: each feed delivered, or late since when."""
+    return f"reports/freshness/week={week}.json"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from typing import Any
 
 import pyarrow as pa
@@ -144,8 +143,17 @@ def partition_objects(lake: Bucket, table: str, week: str) -> list[str]:
     return [o.key for o in lake.list(f"curated/{table}/week={week}/")]
 
 
+def arrow_buffer(data: bytes) -> pa.BufferReader:
+    """Parquet bytes in Arrow memory: parsed over Python memory (io.BytesIO), a pyarrow scan
+    thread can let go of it during interpreter exit and abort the process (exit 134; see
+    docs/reading-the-tables.md, Reader notes)."""
+    sink = pa.BufferOutputStream()
+    sink.write(data)
+    return pa.BufferReader(sink.getvalue())
+
+
 def read_parquet_bytes(data: bytes) -> pa.Table:
-    return pq.read_table(io.BytesIO(data))
+    return pq.read_table(arrow_buffer(data))
 
 
 def arrow_fs(server: LakeServer) -> pafs.S3FileSystem:
@@ -214,7 +222,7 @@ def check_manifest(lake: Bucket, landing: Bucket, week: str) -> dict[str, Any]:
         assert t["files"] == [key] and t["uris"] == [lake.uri(key)]
         data = lake.get_bytes(key)
         assert t["sha256"] == sha(data), f"{name}: manifest sha256 is not the object's"
-        parquet = pq.ParquetFile(io.BytesIO(data))
+        parquet = pq.ParquetFile(arrow_buffer(data))
         assert t["rows"] == parquet.metadata.num_rows
         assert [f["name"] for f in t["schema"]] == parquet.schema_arrow.names == SCHEMAS[name].names
         # A list's item name is storage detail (Arrow says item, Parquet element): the exact

@@ -3,7 +3,6 @@ rows, checksums and schema, checked against the objects themselves; written last
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -50,7 +49,7 @@ def test_manifest_describes_inputs_tables_and_data_quality(rt: pipeline.Runtime)
     assert proc["rows_in"] == len(h.po_rows(W37)) and not proc["blocked"]
     ref = m["data_quality"]["reference"]  # reference has its delivery row too
     assert (ref["files_received"], ref["rows_quarantined"]) == (4, 0) and ref["rows_in"] > 0
-    dq = pq.read_table(io.BytesIO(rt.lake.get_bytes(table_key("data_quality_weekly", W37))))
+    dq = pq.read_table(h.arrow_buffer(rt.lake.get_bytes(table_key("data_quality_weekly", W37))))
     delivery = dq.to_pandas().query("rule == 'delivery'")
     assert sorted(delivery["feed"]) == [
         "fx_rates",
@@ -103,7 +102,7 @@ def published_w37(rt: pipeline.Runtime) -> dict[str, Any]:
 
 
 def _read_back(rt: pipeline.Runtime, name: str) -> pq.ParquetFile:
-    return pq.ParquetFile(io.BytesIO(rt.lake.get_bytes(table_key(name, W37))))
+    return pq.ParquetFile(h.arrow_buffer(rt.lake.get_bytes(table_key(name, W37))))
 
 
 def test_manifest_schema_is_the_schema_of_the_published_file(

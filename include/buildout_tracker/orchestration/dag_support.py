@@ -28,6 +28,7 @@ class Tags:
     HIRING = "hiring"
     REFERENCE = "reference"
     CURATED = "curated"
+    MONITORING = "monitoring"
 
     @classmethod
     def all(cls) -> set[str]:
@@ -254,6 +255,22 @@ def publish_and_emit(weeks: list[str], asset: Any) -> list[dict[str, Any]]:
     extra: dict[str, Any] = {"weeks": weeks, "published": results}
     context["outlet_events"][asset].extra = extra
     return results
+
+
+def check_freshness(context: Any) -> list[dict[str, Any]]:
+    """The body of the freshness watchdog: the week that closed before the run's tick."""
+    from dataclasses import asdict
+
+    from buildout_tracker.pipeline import freshness
+    from buildout_tracker.pipeline.runtime import Runtime
+
+    now = context.get("logical_date") or context.get("run_after") or datetime.now(UTC)
+    week = previous_week_of(now)
+    found = freshness.check(Runtime.from_airflow(context["run_id"]), week, now)
+    for f in found:
+        log.info("%s %s: %s file(s), due %s%s", f.feed, week, f.files, f.due,
+                 " LATE" if f.late else "")  # fmt: skip
+    return [asdict(f) for f in found]
 
 
 def check_week(*summaries: dict[str, Any]) -> None:
