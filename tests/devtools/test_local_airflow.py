@@ -1,6 +1,8 @@
 """`make up` / `make down`: a real local Airflow (four process groups) and lake on free ports
-in a temporary var dir; the UI/API answers on 127.0.0.1 only, the printed password logs in,
-the DAG list answers, `up` is idempotent, and `down` leaves no process behind."""
+in a temporary var dir; every server of it listens on 127.0.0.1 only (no log servers), a
+taken default UI port is replaced and said, the printed password logs in, the DAG list
+answers, a task's log reads through the API with its secrets masked and no "too short to
+mask" warning, `up` is idempotent, and `down` leaves no process behind."""
 
 from __future__ import annotations
 
@@ -11,68 +13,23 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from buildout_tracker.devtools import local_airflow, procs
-from buildout_tracker.devtools.lake_server import ensure_env_file
+from buildout_tracker.devtools.lake_server import read_env_file
 from buildout_tracker.settings import PROJECT_ROOT
+from tests.devtools.conftest import Sandbox
+from tests.orchestration.probe_dags import MASK_PROBE_DAG, SHORT_SECRET_WARNING
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-
-# What `up` reads from the environment: cleared so the developer's shell cannot leak in.
-_ISOLATE = (
-    "BUILDOUT_S3_ENDPOINT",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "BUILDOUT_LANDING_BUCKET",
-    "BUILDOUT_LAKE_BUCKET",
-    "BUILDOUT_PII_HMAC_KEY",
-    "BUILDOUT_ALERT_WEBHOOK",
-    "AIRFLOW_HOME",
-    local_airflow.PORT_ENV,
-    local_airflow.HOME_ENV,
-    local_airflow.ENV_FILE_ENV,
-)
-
-
-@dataclass
-class Sandbox:
-    var: Path
-    env_file: Path
-    api_port: int
-    lake_port: int
-
-    @property
-    def home(self) -> Path:
-        return (self.var / "airflow").resolve()
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    saved = dict(os.environ)  # `up` loads .env into os.environ: put it back afterwards
-    for name in _ISOLATE:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
-    lake_port = procs.free_port()
-    env_file = ensure_env_file(tmp_path / ".env", port=lake_port)
-    box = Sandbox(tmp_path / "var", env_file, procs.free_port(), lake_port)
-    try:
-        yield box
-    finally:
-        local_airflow.down(env_file=env_file, timeout=10, quiet=True)
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _request(
     url: str, data: bytes | None = None, token: str | None = None, timeout: float = 20
 ) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, headers=headers)
@@ -81,6 +38,15 @@ def _request(
             return resp.status, json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
         return exc.code, {}
+
+
+def _state(url: str, token: str) -> str | None:
+    """A task instance's state while polling; None while the API is too busy to answer (one
+    api-server worker, SQLite, a loaded 2-core machine)."""
+    try:
+        return _request(url, token=token, timeout=30)[1].get("state")
+    except (TimeoutError, urllib.error.URLError):
+        return None
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -95,6 +61,78 @@ def _listening_addresses(port: int) -> set[str]:
                 if state == "0A" and int(hexport, 16) == port:
                     found.add(addr)
     return found
+
+
+_LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1 as /proc shows them
+
+
+def _airflow_pids(home: Path, pgids: set[int]) -> set[int]:
+    """Every live process of this Airflow: in a recorded group, a descendant of one, or with
+    the Airflow home in its environment or command line."""
+    parents: dict[int, int] = {}
+    found: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[-1].split()
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat[0] in (b"Z", b"X"):
+            continue
+        parents[int(entry)] = int(stat[1])
+        if int(stat[2]) in pgids or str(home).encode() in environ + cmdline:
+            found.add(int(entry))
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in found} - found
+        found |= more
+        grew = bool(more)
+    found.discard(os.getpid())
+    return found
+
+
+def _listening_sockets(pids: set[int]) -> dict[int, list[tuple[str, int]]]:
+    """pid -> (address as /proc/net/tcp{,6} print it, port) of each LISTEN socket it holds:
+    the tables' inodes matched to the `socket:[inode]` links in /proc/<pid>/fd."""
+    by_inode: dict[str, tuple[str, int]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                addr, _, hexport = fields[1].rpartition(":")
+                if fields[3] == "0A":
+                    by_inode[f"socket:[{fields[9]}]"] = (addr, int(hexport, 16))
+    held: dict[int, list[tuple[str, int]]] = {}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link in by_inode:
+                held.setdefault(pid, []).append(by_inode[link])
+    return held
+
+
+def _assert_loopback_only(home: Path, pgids: set[int]) -> set[int]:
+    """Every listening socket of every process of this Airflow is on 127.0.0.1 or ::1;
+    returns the ports they listen on."""
+    held = _listening_sockets(_airflow_pids(home, pgids))
+    public = {
+        pid: (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120], socks)
+        for pid, socks in held.items()
+        if any(addr not in _LOOPBACK for addr, _ in socks)
+    }
+    assert public == {}, f"listening beyond loopback: {public}"
+    return {port for socks in held.values() for _, port in socks}
 
 
 def _other_address() -> str | None:
@@ -158,9 +196,15 @@ def test_up_serves_ui_on_loopback_with_login_then_down_leaves_nothing(
         assert (sandbox.var / "run" / f"airflow-{name}.pid").exists()
         assert (sandbox.var / "logs" / f"airflow-{name}.log").exists()
 
-    # Loopback only.
+    # Loopback only: the API, and every socket any process of this Airflow listens on (the
+    # API and the scheduler's health check; no log server on 8793/8794 or anywhere).
     listening = _listening_addresses(sandbox.api_port)
     assert listening == {"0100007F"}, listening
+    ports = _assert_loopback_only(sandbox.home, pgids)
+    assert ports == {sandbox.api_port, info.scheduler_health_port}, ports
+    lake_pid = procs.read_pid(next((sandbox.var / "run").glob("lake-*.pid")))
+    assert lake_pid is not None
+    assert _listening_sockets({lake_pid}) == {lake_pid: [("0100007F", sandbox.lake_port)]}
     other = _other_address()
     if other is not None:
         with socket.socket() as s:
@@ -235,31 +279,73 @@ sleeper()
 '''
 
 
-def test_down_kills_running_tasks_and_their_escaped_children(
-    sandbox: Sandbox, tmp_path: Path
+def _trigger(base: str, dag_id: str, token: str, deadline: float) -> str:
+    while _request(f"{base}/api/v2/dags/{dag_id}", token=token)[0] != 200:
+        assert time.monotonic() < deadline, f"{dag_id} DAG never parsed"
+        time.sleep(1)
+    run = json.dumps({"logical_date": None}).encode()
+    code, body = _request(f"{base}/api/v2/dags/{dag_id}/dagRuns", run, token=token)
+    assert code == 200, (code, body)
+    return str(body["dag_run_id"])
+
+
+def _log_text(body: dict) -> str:
+    """The log endpoint's JSON: `content` is a list of structured entries (or a string)."""
+    content = body.get("content")
+    if isinstance(content, str):
+        return content
+    return "\n".join(
+        json.dumps(entry) if isinstance(entry, dict) else str(entry) for entry in content or []
+    )
+
+
+@pytest.mark.timeout(480)
+def test_taken_default_port_task_logs_through_the_api_then_down_kills_running_tasks(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """No UI port asked for and the default one taken: `up` picks another and says so. A task
+    that reads both connections runs; its log, read through the API (no log server: from the
+    shared log folder), masks the secrets and never warns of one too short to mask. Then a
+    running task whose command forked an escaped child: `down` kills them all."""
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "sleeper.py").write_text(textwrap.dedent(SLEEPER_DAG))
-    info = local_airflow.up(
-        api_port=sandbox.api_port,
-        env_file=sandbox.env_file,
-        timeout=150,
-        quiet=True,
-        dags_folder=dags,
-    )
+    (dags / "mask_probe.py").write_text(MASK_PROBE_DAG)
+    monkeypatch.setenv("MASK_PROBE_LOG_SECRETS", "1")  # reaches the tasks' environment
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        default = taken.getsockname()[1]
+        monkeypatch.setattr(local_airflow, "DEFAULT_PORT", default)
+        info = local_airflow.up(
+            env_file=sandbox.env_file, timeout=150, quiet=True, dags_folder=dags
+        )
+    assert info.api_port != default
+    [note] = info.notes
+    assert f"port {default}" in note and f"pid {os.getpid()}" in note
+    assert f"uses {info.api_port} instead" in note and note in info.describe()
     base = info.url
     login = json.dumps({"username": "admin", "password": info.password}).encode()
     token = _request(f"{base}/auth/token", login)[1]["access_token"]
 
     deadline = time.monotonic() + 90
-    while _request(f"{base}/api/v2/dags/sleeper", token=token)[0] != 200:
-        assert time.monotonic() < deadline, "sleeper DAG never parsed"
-        time.sleep(1)
-    run = json.dumps({"logical_date": None}).encode()
-    code, body = _request(f"{base}/api/v2/dags/sleeper/dagRuns", run, token=token)
+    probe_run = _trigger(base, "mask_probe", token, deadline)
+    probe_url = f"{base}/api/v2/dags/mask_probe/dagRuns/{probe_run}/taskInstances/probe"
+    state = None
+    while state not in ("success", "failed", "upstream_failed"):
+        assert time.monotonic() < deadline + 90, f"mask_probe never finished (state {state})"
+        time.sleep(2)
+        state = _state(probe_url, token)
+    code, body = _request(f"{probe_url}/logs/1", token=token)
     assert code == 200, (code, body)
-    run_id = body["dag_run_id"]
+    log = _log_text(body)
+    assert state == "success", log[-3000:]
+    secrets = read_env_file(sandbox.env_file)
+    assert "PROBE buckets buildout-lake,buildout-landing" in log, log[-3000:]
+    assert "PROBE hmac ***" in log and secrets["BUILDOUT_PII_HMAC_KEY"] not in log
+    assert "PROBE s3 secret ***" in log and secrets["AWS_SECRET_ACCESS_KEY"] not in log
+    assert SHORT_SECRET_WARNING not in log, log[-3000:]
+    run_id = _trigger(base, "sleeper", token, deadline + 90)
 
     def sleepers() -> list[int]:
         out = []
@@ -275,11 +361,14 @@ def test_down_kills_running_tasks_and_their_escaped_children(
 
     task_url = f"{base}/api/v2/dags/sleeper/dagRuns/{run_id}/taskInstances/nap"
     while len(sleepers()) < 2:
-        state = _request(task_url, token=token)[1].get("state")
+        state = _state(task_url, token)
         assert state in (None, "scheduled", "queued", "running"), state
-        assert time.monotonic() < deadline + 60, f"task never started its sleeps (state {state})"
+        assert time.monotonic() < deadline + 150, f"task never started its sleeps (state {state})"
         time.sleep(1)
     naps = sleepers()
+    # With a task running (executor workers, task supervisor, task): still loopback only.
+    ports = _assert_loopback_only(sandbox.home, set(info.pids.values()))
+    assert ports == {info.api_port, info.scheduler_health_port}, ports
 
     stopped = local_airflow.down(env_file=sandbox.env_file, quiet=True)
     print(stopped)
@@ -288,6 +377,7 @@ def test_down_kills_running_tasks_and_their_escaped_children(
     assert _leftovers(sandbox.home, set(info.pids.values())) == []
 
 
+@pytest.mark.timeout(480)
 def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox) -> None:
     """`airflow backfill create` over a date range: one run per ISO week, each processing
     the week of its data interval (never the clock), executed by the real scheduler."""

@@ -3,11 +3,16 @@
 Also owns the local `.env`: on first use it is written with random credentials and the
 endpoint, and every local command loads it, so the same code reaches AWS when the
 environment says so instead.
+
+The credentials reach rclone through its environment (`RCLONE_AUTH_KEY`, which rclone reads
+for `--auth-key`), never its command line, which every local user can read in `ps`.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import secrets
 import shutil
@@ -21,6 +26,12 @@ from buildout_tracker.settings import PROJECT_ROOT, S3Settings, var_dir
 
 DEFAULT_PORT = 9900
 ENV_FILE = PROJECT_ROOT / ".env"
+AUTH_KEY_ENV = "RCLONE_AUTH_KEY"
+"""rclone sets every flag from RCLONE_<FLAG> when the flag is not given: this is `--auth-key`."""
+
+# `status` exit codes: 0 running and answering with our credentials, or simply not running;
+# 1 something is wrong with the server; 2 it answers but refuses our credentials.
+STATUS_OK, STATUS_BROKEN, STATUS_REFUSED = 0, 1, 2
 
 
 def rclone_binary() -> str:
@@ -39,7 +50,8 @@ def ensure_env_file(path: Path = ENV_FILE, port: int | None = None) -> Path:
     if path.exists():
         return path
     if port is None:
-        port = procs.free_port() if procs.port_open("127.0.0.1", DEFAULT_PORT) else DEFAULT_PORT
+        taken = not procs.port_available("127.0.0.1", DEFAULT_PORT)
+        port = procs.free_port() if taken else DEFAULT_PORT
     key = "local" + secrets.token_hex(6)
     lines = [
         "# Written by `make lake-up` on first use; git-ignored. See .env.example.",
@@ -116,26 +128,46 @@ class LakeServer:
         pid = procs.read_pid(self.pid_file)
         return pid is not None and procs.group_alive(pid) and procs.port_open(self.host, self.port)
 
+    def child_env(self) -> dict[str, str]:
+        """rclone's environment: ours plus the credentials. RCLONE_AUTH_KEY is read like a
+        repeated flag, as one CSV record: the "key,secret" pair is quoted so that its comma
+        stays inside the one value rclone expects."""
+        if "," in self.access_key:
+            raise ValueError("the lake's access key cannot contain a comma (rclone's key,secret)")
+        record = io.StringIO()
+        csv.writer(record, quoting=csv.QUOTE_ALL, lineterminator="").writerow(
+            [f"{self.access_key},{self.secret_key}"]
+        )
+        return {**os.environ, AUTH_KEY_ENV: record.getvalue()}
+
     def start(self, timeout: float = 30.0) -> None:
         if self.running():
             self._create_buckets()
             return
-        if procs.port_open(self.host, self.port):
-            raise RuntimeError(
-                f"{self.host}:{self.port} is taken by another program: stop it, or set another "
-                "port in BUILDOUT_S3_ENDPOINT (.env)"
+        if not procs.port_available(self.host, self.port):
+            raise procs.PortInUse(
+                self.host,
+                self.port,
+                "the lake cannot start",
+                "stop that program, or set another port in BUILDOUT_S3_ENDPOINT (.env)",
             )
         self.root.mkdir(parents=True, exist_ok=True)
         argv = [
             rclone_binary(), "serve", "s3",
-            "--auth-key", f"{self.access_key},{self.secret_key}",
             "--addr", f"{self.host}:{self.port}",
             "--config", "/dev/null",
             "--log-level", "NOTICE",
             str(self.root),
         ]  # fmt: skip
-        proc = procs.spawn(argv, self.log_file, env=dict(os.environ), pid_file=self.pid_file)
-        procs.wait_for_port(self.host, self.port, timeout, proc)
+        proc = procs.spawn(argv, self.log_file, env=self.child_env(), pid_file=self.pid_file)
+        try:
+            procs.wait_for_port(self.host, self.port, timeout, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            log = _tail(self.log_file)
+            raise RuntimeError(
+                f"the lake did not start: {exc}; end of {self.log_file}:\n{log}"
+            ) from None
         self._create_buckets()
 
     def _create_buckets(self) -> None:
@@ -153,6 +185,81 @@ class LakeServer:
 
     def stop(self) -> bool:
         return procs.stop_pid_file(self.pid_file)
+
+    def status(self) -> tuple[int, str]:
+        """(exit code, what to print): see STATUS_*. A lake that is simply not running is not
+        an error; a server that answers but refuses our credentials, or that holds the port
+        without being ours or without answering as S3, is."""
+        pid = procs.read_pid(self.pid_file)
+        ours = pid is not None and procs.group_alive(pid)
+        where = f"{self.endpoint} (files in {self.root})"
+        if not procs.port_open(self.host, self.port):
+            if ours:
+                return STATUS_BROKEN, (
+                    f"lake process running (pgid {pid}) but nothing answers on {self.endpoint}: "
+                    f"starting, or stuck; see {self.log_file}, or `make lake-down` then `make lake-up`"
+                )
+            return STATUS_OK, (
+                f"lake not running: `make lake-up` serves {self.endpoint} from {self.root}"
+            )
+        other = (
+            ""
+            if ours
+            else f" (not started from {self.root.parent}: {procs.describe_port_holders(self.host, self.port)})"
+        )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from buildout_tracker.lake import make_client
+
+        try:
+            client = make_client(self.settings())
+            names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            said = f"{error.get('Code')}: {error.get('Message')}"
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error.get("Code") not in _REFUSALS and status != 403:
+                return (
+                    STATUS_BROKEN,
+                    f"lake at {self.endpoint} answers with an error ({said}){other}",
+                )
+            why = (
+                "it is not this project's lake"
+                if other
+                else "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (.env) are not the ones it was "
+                "started with: `make lake-down` then `make lake-up`"
+            )
+            return STATUS_REFUSED, (
+                f"lake at {self.endpoint} refuses our credentials ({said}){other}: {why}"
+            )
+        except (BotoCoreError, OSError) as exc:
+            return (
+                STATUS_BROKEN,
+                f"something listens on {self.endpoint} but does not answer as S3: {exc}{other}",
+            )
+        missing = [b for b in self.buckets if b not in names]
+        if missing:
+            return STATUS_BROKEN, (
+                f"lake running: {where}; buckets missing: {', '.join(missing)} "
+                f"(`make lake-up` creates them){other}"
+            )
+        return STATUS_OK, f"lake running: {where}; buckets: {', '.join(names)}{other}"
+
+
+_REFUSALS = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "AuthorizationHeaderMalformed",
+}
+
+
+def _tail(path: Path, lines: int = 10) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 def from_env(root: Path | None = None) -> LakeServer:
@@ -175,11 +282,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="buildout-lake", description="The local S3 lake.")
     parser.add_argument("action", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
-    ensure_env_file()
-    load_env_file()
+    path = Path(os.environ.get("BUILDOUT_ENV_FILE") or ENV_FILE)
+    if args.action == "up":
+        ensure_env_file(path)  # only `up` writes the .env; `down` and `status` just read it
+    load_env_file(path)
     server = from_env()
     if args.action == "up":
-        server.start()
+        try:
+            server.start()
+        except RuntimeError as exc:
+            print(f"lake-up failed: {exc}", file=sys.stderr)
+            return 1
         print(
             f"lake up: {server.endpoint} (files in {server.root}); buckets: {', '.join(server.buckets)}"
         )
@@ -187,17 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         was = server.stop()
         print("lake stopped" if was else "lake was not running")
     else:
-        if server.running():
-            from buildout_tracker.lake import make_client
-
-            client = make_client(server.settings())
-            names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
-            print(
-                f"lake running: {server.endpoint}; buckets: {', '.join(names)}; files in {server.root}"
-            )
-        else:
-            print(f"lake not running (would serve {server.endpoint} from {server.root})")
-            return 3
+        code, text = server.status()
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     return 0
 
 

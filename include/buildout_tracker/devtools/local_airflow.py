@@ -2,9 +2,17 @@
 scheduler, dag-processor and triggerer as separate processes, each the leader of its own
 process group with a pid file under `var/run/` and a log under `var/logs/`.
 
-The API listens on 127.0.0.1 only; the UI login is `admin` with the password Airflow's
-SimpleAuthManager generated into the Airflow home. `down` stops every group, then scans
-/proc for anything still pointing at this Airflow home and kills it, so nothing is orphaned.
+Every server listens on 127.0.0.1 only: the API (UI port 8080 unless taken, or the port
+asked for) and the scheduler's health check (8974 unless taken). The scheduler's and the
+triggerer's log servers, which Airflow binds to every interface, are not started
+(`--skip-serve-logs`): on one machine the API reads task logs from the shared log folder.
+A port asked for that another program holds fails `up`, naming the port and the program
+(pid, command line); a default port that is taken is replaced by a free one, and `up` says
+so. After start, `up` checks every listening socket of its processes.
+
+The UI login is `admin` with the password Airflow's SimpleAuthManager generated into the
+Airflow home. `down` stops every group, then scans /proc for anything still pointing at this
+Airflow home and kills it, so nothing is orphaned.
 
 Port, home and `.env` can be chosen by argument or environment, so a test can run a second
 instance on a free port with a temporary var dir beside a developer's own.
@@ -35,6 +43,8 @@ HOME_ENV = "BUILDOUT_AIRFLOW_HOME"
 ENV_FILE_ENV = "BUILDOUT_ENV_FILE"
 
 DEFAULT_PORT = 8080
+DEFAULT_HEALTH_PORT = 8974  # Airflow's [scheduler] scheduler_health_check_server_port
+NEARBY_PORTS = 20  # a taken default port is replaced by the next free one of these, if any
 HOST = "127.0.0.1"
 USERNAME = "admin"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -79,6 +89,8 @@ class UpInfo:
     lake_endpoint: str
     seconds: float
     logs: Path
+    scheduler_health_port: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         if self.started:
@@ -86,6 +98,7 @@ class UpInfo:
         else:
             how = "already running"
         lines = [
+            *(f"note: {note}" for note in self.notes),
             f"Airflow {how} (home {self.home}; logs in {self.logs})",
             f"lake: {self.lake_endpoint}",
             f"UI:   {self.url}",
@@ -160,9 +173,38 @@ def _env_file(env_file: Path | str | None) -> Path:
 
 
 def _port(api_port: int | None) -> int:
+    requested = _requested_port(api_port)
+    return DEFAULT_PORT if requested is None else requested
+
+
+def _requested_port(api_port: int | None) -> int | None:
+    """The UI/API port the user asked for (argument, else BUILDOUT_AIRFLOW_PORT), if any."""
     if api_port is not None:
         return int(api_port)
-    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+    value = os.environ.get(PORT_ENV)
+    return int(value) if value else None
+
+
+def choose_port(
+    preferred: int, explicit: bool, purpose: str, env_name: str | None = None
+) -> tuple[int, str | None]:
+    """(port, note) for a server on HOST. A port the user asked for (`explicit`) is used or
+    refused (PortInUse, naming the program that holds it); a default that is taken is replaced
+    by the next free port after it, else any free port, and the note says so."""
+    if procs.port_available(HOST, preferred):
+        return preferred, None
+    if explicit:
+        raise procs.PortInUse(
+            HOST,
+            preferred,
+            f"{purpose} cannot listen on {HOST}:{preferred}",
+            "stop that program or ask for another port"
+            + (f" ({env_name} or --port)" if env_name else ""),
+        )
+    nearby = range(preferred + 1, min(preferred + 1 + NEARBY_PORTS, 65536))
+    chosen = next((p for p in nearby if procs.port_available(HOST, p)), None) or procs.free_port()
+    note = f"{procs.describe_port_holders(HOST, preferred)}: {purpose} uses {chosen} instead"
+    return chosen, note + (f" (set {env_name} to choose)" if env_name else "")
 
 
 def health(api_port: int, timeout: float = 2.0) -> dict[str, object] | None:
@@ -221,7 +263,13 @@ def up(
     t0 = time.monotonic()
     say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
     layout = Layout.resolve(home)
-    port = _port(api_port)
+    requested = _requested_port(api_port)
+
+    # Ports first: a conflict fails before anything starts.
+    running = _running(layout)
+    state = _read_state(layout)
+    notes: list[str] = []
+    port, health_port = _ports(layout, running, state, requested, notes)  # notes: describe()
 
     path = lake_server.ensure_env_file(_env_file(env_file))
     lake_server.load_env_file(path)
@@ -229,17 +277,7 @@ def up(
     lake.start()
     say(f"lake up: {lake.endpoint}")
 
-    running = _running(layout)
-    state = _read_state(layout)
-    if any(running.values()) and state.get("api_port") not in (None, port):
-        raise RuntimeError(
-            f"Airflow from {layout.home} is already running on port {state.get('api_port')}: "
-            "run `down` first to change the port"
-        )
-    if running["api-server"] is None and procs.port_open(HOST, port):
-        raise RuntimeError(f"port {port} on {HOST} is taken by another program: choose another")
-
-    env = airflow_env(home=layout.home, api_port=port)
+    env = airflow_env(home=layout.home, api_port=port, scheduler_health_port=health_port)
     env["PYTHONUNBUFFERED"] = "1"
     # Airflow renames its processes with setproctitle, which by default overwrites the
     # environment block /proc/PID/environ shows; SPT_NOENV keeps it, so `down` can find
@@ -252,7 +290,12 @@ def up(
     layout.log_dir.mkdir(parents=True, exist_ok=True)
     layout.state_file.write_text(
         json.dumps(
-            {"api_port": port, "home": str(layout.home), "lake_pid_file": str(lake.pid_file)}
+            {
+                "api_port": port,
+                "scheduler_health_port": health_port,
+                "home": str(layout.home),
+                "lake_pid_file": str(lake.pid_file),
+            }
         )
     )
 
@@ -268,9 +311,11 @@ def up(
             "--workers",
             "1",
         ],
-        "scheduler": [*airflow, "scheduler"],
+        # No log servers: they bind 0.0.0.0 (Airflow hard-codes it), and the API reads the
+        # task logs of this one machine from the shared log folder.
+        "scheduler": [*airflow, "scheduler", "--skip-serve-logs"],
         "dag-processor": [*airflow, "dag-processor"],
-        "triggerer": [*airflow, "triggerer"],
+        "triggerer": [*airflow, "triggerer", "--skip-serve-logs"],
     }
     to_start = [name for name in COMPONENTS if running[name] is None]
     started: list[str] = []
@@ -305,6 +350,10 @@ def up(
         while time.monotonic() < deadline:
             for name, proc in popen.items():
                 if proc.poll() is not None:
+                    if name == "api-server" and procs.port_holders(port):
+                        raise procs.PortInUse(  # taken since we looked: name who took it
+                            HOST, port, f"the api-server exited ({proc.returncode})"
+                        )
                     raise RuntimeError(
                         f"{name} exited with {proc.returncode}; end of its log:\n"
                         + _tail(layout.log_file(name))
@@ -318,6 +367,11 @@ def up(
                 f"Airflow not {'healthy' if doc else 'answering'} on {HOST}:{port} after "
                 f"{timeout:.0f} s; last health: {doc}; see {layout.log_dir}"
             )
+        if started:
+            expected = {port: "api-server"} if "api-server" in started else {}
+            if "scheduler" in started and wait_healthy:
+                expected[health_port] = "scheduler"
+            _check_listeners(layout, expected)
         password = None
         for _ in range(50):
             password = read_password(passwords_file)
@@ -341,9 +395,95 @@ def up(
         lake_endpoint=lake.endpoint,
         seconds=time.monotonic() - t0,
         logs=layout.log_dir,
+        scheduler_health_port=health_port,
+        notes=notes,
     )
     say(info.describe())
     return info
+
+
+def _ports(
+    layout: Layout,
+    running: dict[str, int | None],
+    state: dict[str, object],
+    requested: int | None,
+    notes: list[str],
+) -> tuple[int, int]:
+    """(API port, scheduler health-check port) for `up`: those of the components already
+    running, else chosen (see `choose_port`)."""
+    recorded = state.get("api_port")
+    recorded_health = state.get("scheduler_health_port")
+    alive = [name for name, pgid in running.items() if pgid]
+    if alive:
+        port = recorded if isinstance(recorded, int) else _port(requested)
+        if requested is not None and requested != port:
+            raise RuntimeError(
+                f"Airflow from {layout.home} is already running on port {port}: "
+                "run `down` first to change the port"
+            )
+        # The running components were started with this port: it cannot change alone.
+        if running["api-server"] is None and not procs.port_available(HOST, port):
+            raise procs.PortInUse(
+                HOST,
+                port,
+                f"the api-server cannot restart on {HOST}:{port}, the port the running "
+                f"{', '.join(alive)} use",
+                "stop that program, or `make down` then `make up`",
+            )
+    else:
+        port, note = choose_port(
+            DEFAULT_PORT if requested is None else requested,
+            requested is not None,
+            "the UI/API",
+            PORT_ENV,
+        )
+        if note:
+            notes.append(note)
+    if running["scheduler"] is not None and isinstance(recorded_health, int):
+        return port, recorded_health
+    health_port, note = choose_port(DEFAULT_HEALTH_PORT, False, "the scheduler's health check")
+    if health_port == port:  # the API's port was just chosen but is not bound yet
+        health_port = procs.free_port()
+    if note:
+        notes.append(note)
+    return port, health_port
+
+
+def _check_listeners(layout: Layout, expected: dict[int, str], timeout: float = 15.0) -> None:
+    """Every listening socket of this Airflow's processes is on loopback, and each port of
+    `expected` (port -> component) is listened on by this Airflow: a server that could not
+    bind (say, `[Errno 98]` in a subprocess that Airflow does not watch) fails `up`, naming
+    the program that holds its port."""
+    deadline = time.monotonic() + timeout
+    while True:
+        groups = {pgid: name for name, pgid in _running(layout).items() if pgid}
+        family = process_family(set(groups))
+        held = procs.listening_by(family)
+        for pid, sockets in held.items():
+            public = [str(sock) for sock in sockets if not sock.loopback]
+            if public:
+                st = proc_stat(pid)
+                name = groups.get(st[2], "a process of this Airflow") if st else "?"
+                raise RuntimeError(
+                    f"{name} (pid {pid}: {procs.cmdline(pid)[:200]}) listens on "
+                    f"{', '.join(public)}, reachable from other machines: every local server "
+                    f"must bind {HOST}"
+                )
+        ours = {sock.port for sockets in held.values() for sock in sockets}
+        missing = {p: name for p, name in expected.items() if p not in ours}
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            p, name = next(iter(missing.items()))
+            if procs.port_holders(p):
+                raise procs.PortInUse(
+                    HOST, p, f"the {name} could not listen on {HOST}:{p}", "stop that program"
+                )
+            raise RuntimeError(
+                f"the {name} does not listen on {HOST}:{p} after {timeout:.0f} s; end of its "
+                f"log:\n{_tail(layout.log_file(name))}"
+            )
+        time.sleep(0.5)
 
 
 def down(
@@ -502,7 +642,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.action == "up":
-        up(api_port=args.port, home=args.home, env_file=args.env_file, timeout=args.timeout)
+        try:
+            up(api_port=args.port, home=args.home, env_file=args.env_file, timeout=args.timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            print(f"up failed: {exc}", file=sys.stderr, flush=True)
+            return 1
     elif args.action == "down":
         down(home=args.home, env_file=args.env_file)
     else:

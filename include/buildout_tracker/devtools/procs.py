@@ -1,16 +1,21 @@
 """Background processes the project starts itself: each in its own process group,
-recorded in a pid file, stopped as a whole group (no orphans); and the /proc scans that find
-what is left of them."""
+recorded in a pid file, stopped as a whole group (no orphans); the /proc scans that find
+what is left of them; and who holds a TCP port (/proc/net/tcp{,6} socket inodes matched to
+/proc/<pid>/fd), so a port conflict can name the program."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import ipaddress
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -24,6 +29,21 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
+
+
+def port_available(host: str, port: int) -> bool:
+    """A server could bind `host:port` now: nothing listens there or on the wildcard address.
+    Tried the way servers bind (SO_REUSEADDR, so a closed server's TIME_WAIT connections do
+    not count), plus a connect for good measure."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return not port_open(host, port)
 
 
 def wait_for_port(
@@ -236,3 +256,137 @@ def group_uses(pgid: int, home: Path) -> bool:
         (st := proc_stat(pid)) is not None and st[2] == pgid and _references_home(pid, home)
         for pid in _proc_pids()
     )
+
+
+# --- who listens where: /proc/net/tcp{,6} and /proc/<pid>/fd ----------------------------------
+
+_TCP_LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A listening TCP socket: its local address, port and socket inode."""
+
+    address: str
+    port: int
+    inode: int
+
+    @property
+    def loopback(self) -> bool:
+        ip = ipaddress.ip_address(self.address)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return ip.is_loopback
+
+    def __str__(self) -> str:
+        return (
+            f"[{self.address}]:{self.port}"
+            if ":" in self.address
+            else f"{self.address}:{self.port}"
+        )
+
+
+def _proc_net_address(hexaddr: str) -> str:
+    """/proc/net/tcp{,6} print an address as 32-bit words in host byte order, in hex."""
+    raw = b"".join(
+        int(hexaddr[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(hexaddr), 8)
+    )
+    ip = ipaddress.ip_address(raw)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return str(ip)
+
+
+def listeners() -> list[Listener]:
+    """Every listening TCP socket of this network namespace (IPv4 and IPv6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in _read(table).decode(errors="replace").splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != _TCP_LISTEN:
+                continue
+            hexaddr, _, hexport = fields[1].rpartition(":")
+            found.append(Listener(_proc_net_address(hexaddr), int(hexport, 16), int(fields[9])))
+    return found
+
+
+def socket_owners(inodes: Iterable[int], pids: Iterable[int] | None = None) -> dict[int, set[int]]:
+    """inode -> pids (among `pids`, default all) holding that socket open, from the
+    /proc/<pid>/fd links this user may read (another user's are invisible unless root)."""
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
+    owners: dict[int, set[int]] = {inode: set() for inode in wanted.values()}
+    if not wanted:
+        return owners
+    for pid in _proc_pids() if pids is None else pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link in wanted:
+                owners[wanted[link]].add(pid)
+    return owners
+
+
+def listening_by(pids: Iterable[int]) -> dict[int, list[Listener]]:
+    """pid -> the listening sockets it holds open, for the given pids."""
+    by_inode = {lst.inode: lst for lst in listeners()}
+    out: dict[int, list[Listener]] = {}
+    for inode, holders in socket_owners(by_inode, set(pids)).items():
+        for pid in holders:
+            out.setdefault(pid, []).append(by_inode[inode])
+    return out
+
+
+def cmdline(pid: int) -> str:
+    return _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+@dataclass(frozen=True)
+class PortHolder:
+    """A process holding a listening socket on a port (pid None: not visible to this user)."""
+
+    pid: int | None
+    command: str
+    listener: Listener
+
+    def __str__(self) -> str:
+        if self.pid is None:
+            return f"a process this user cannot see (socket inode {self.listener.inode} on {self.listener})"
+        return f"pid {self.pid} ({self.command or '?'}) listening on {self.listener}"
+
+
+def port_holders(port: int) -> list[PortHolder]:
+    """Who listens on `port`, on any address."""
+    on_port = [lst for lst in listeners() if lst.port == port]
+    owners = socket_owners(lst.inode for lst in on_port)
+    found = []
+    for lst in on_port:
+        pids = sorted(owners.get(lst.inode, ()))
+        found += [PortHolder(pid, cmdline(pid), lst) for pid in pids] or [PortHolder(None, "", lst)]
+    return found
+
+
+def describe_port_holders(host: str, port: int) -> str:
+    """One sentence naming what holds `host:port`: for an error message."""
+    holders = port_holders(port)
+    if not holders:
+        return (
+            f"port {port} on {host} is taken, but no process listens on it (a socket bound "
+            "without listening, or one in another network namespace)"
+        )
+    return f"port {port} on {host} is taken by " + "; ".join(str(h) for h in holders)
+
+
+class PortInUse(RuntimeError):
+    """A port a local server needs is held by another program."""
+
+    def __init__(self, host: str, port: int, purpose: str, advice: str = "") -> None:
+        self.host, self.port, self.purpose = host, port, purpose
+        self.holders = port_holders(port)
+        text = f"{purpose}: {describe_port_holders(host, port)}"
+        super().__init__(text + (f"; {advice}" if advice else ""))

@@ -32,10 +32,13 @@ def connection_env(
     extra: dict[str, object] = {"region_name": s.region}
     if s.endpoint_url:
         extra["endpoint_url"] = s.endpoint_url
-        # The same client settings as lake.make_client: path-style addressing, and no
-        # whole-object CRC stored with each PUT (rclone returns it on ranged reads).
+        # The same client settings as lake.make_client: no whole-object CRC stored with each
+        # PUT (rclone returns it on ranged reads). Path-style addressing needs no setting:
+        # botocore uses it for any endpoint_url unless told "virtual". Do not add
+        # {"s3": {"addressing_style": "path"}}: Airflow's secrets masker walks every value of
+        # a connection's extra and warns "Skipping masking for a secret as it's too short"
+        # in every task log for one under 5 characters ("path").
         extra["config_kwargs"] = {
-            "s3": {"addressing_style": "path"},
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",
         }
@@ -68,8 +71,13 @@ def airflow_env(
     api_port: int = 8080,
     executor: str = "LocalExecutor",
     sql_alchemy_conn: str | None = None,
+    scheduler_health_port: int | None = None,
 ) -> dict[str, str]:
-    """A complete environment for an Airflow process of this project."""
+    """A complete environment for an Airflow process of this project. Every server an
+    Airflow process opens listens on 127.0.0.1: the API (`api_port`) and the scheduler's
+    health check (`scheduler_health_port`, else Airflow's 8974). The log servers of the
+    scheduler and the triggerer bind every interface (Airflow hard-codes it): start those
+    with `--skip-serve-logs` where the API reads the task logs from the shared log folder."""
     env = dict(os.environ if base is None else base)
     home = (home or var_dir() / "airflow").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -92,6 +100,7 @@ def airflow_env(
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
             "AIRFLOW__CORE__PARALLELISM": "8",
             # Keep /proc/<pid>/environ readable after setproctitle, so `make down` and the
             # system test can find every process of this home.
@@ -100,6 +109,8 @@ def airflow_env(
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
     )
+    if scheduler_health_port is not None:
+        env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] = str(scheduler_health_port)
     if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
         # Scheduler, dag-processor, api-server and a CLI command share one SQLite file;
         # wait for a writer's lock instead of failing after sqlite3's default 5 s.
