@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from buildout_tracker.lake import Bucket, json_bytes
 from buildout_tracker.report import keys
 from buildout_tracker.report.changes import digest, what_changed
-from buildout_tracker.report.charts import figures, render_all
+from buildout_tracker.report.charts import figures, render_all, warm_up
 from buildout_tracker.report.history import History, read_history
 from buildout_tracker.report.page import page
 
@@ -36,14 +37,19 @@ class ReportResult:
     history: dict[str, Any] = field(default_factory=dict)  # what reading the history cost
 
 
-def render_report(h: History) -> tuple[dict[str, Any], str, dict[str, float]]:
+def render_report(
+    h: History, warming: threading.Thread | None = None
+) -> tuple[dict[str, Any], str, dict[str, float]]:
     """(summary, html, seconds per phase) of a history: pure, no lake."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     summary = what_changed(h)
     seconds["changes"] = time.perf_counter() - t
     t = time.perf_counter()
-    figs = render_all(figures(h))
+    figs = figures(h)
+    if warming is not None:
+        warming.join()
+    figs = render_all(figs)
     seconds["charts"] = time.perf_counter() - t
     t = time.perf_counter()
     html = page(h, summary, figs)
@@ -54,9 +60,10 @@ def render_report(h: History) -> tuple[dict[str, Any], str, dict[str, float]]:
 def build_report(lake: Bucket, week: str) -> ReportResult:
     """The week's report, written to the lake (summary first, the page last)."""
     t0 = time.perf_counter()
+    warming = warm_up()  # the chart engine starts while the history is read
     h = read_history(lake, week)
     read_s = time.perf_counter() - t0
-    summary, html, seconds = render_report(h)
+    summary, html, seconds = render_report(h, warming)
     t = time.perf_counter()
     data = html.encode("utf-8")
     lake.put_bytes(keys.summary(week), json_bytes(summary), "application/json")

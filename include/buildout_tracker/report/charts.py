@@ -14,8 +14,10 @@ scale: the same tables give byte-identical SVG wherever the report is built.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -831,6 +833,29 @@ def pin_utc() -> None:
     if os.environ.get("TZ") != "UTC":
         os.environ["TZ"] = "UTC"
         time.tzset()
+
+
+def warm_up() -> threading.Thread:
+    """Start vl-convert's JavaScript engine (about a CPU second) in a thread, while the caller
+    reads the history: the engine releases the GIL, so the two overlap. Join before `render`."""
+    pin_utc()  # process-wide: before the thread starts
+
+    def start() -> None:
+        import vl_convert as vlc
+
+        with contextlib.suppress(Exception):  # render says what is wrong, with the real chart
+            vlc.vegalite_to_svg(WARM_SPEC, vl_version=VL_VERSION)
+
+    thread = threading.Thread(target=start, name="vl-convert-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+WARM_SPEC: dict[str, Any] = {
+    "data": {"values": [{"x": 0}]},
+    "mark": "point",
+    "encoding": {"x": {"field": "x", "type": "quantitative"}},
+}
 
 
 def render(spec: dict[str, Any], dense: bool = False) -> str:
