@@ -4,15 +4,59 @@
 environment (command line, tests, benchmarks) or from the Airflow connection
 `buildout_s3` (inside tasks), so the same code runs against the local server, MinIO
 or AWS by changing configuration only.
+
+**One retry policy** (`RetryPolicy`), for every S3 request the pipeline makes, whichever way
+its client was built (`make_client`, `client_from_airflow`):
+
+| environment | default | what |
+|---|---|---|
+| `BUILDOUT_S3_RETRY_MODE` | `standard` | botocore's retry mode: `standard` (exponential backoff with full jitter, at most 20 s between attempts, and a retry quota) or `adaptive` (the same plus client-side rate limiting after throttling) |
+| `BUILDOUT_S3_MAX_ATTEMPTS` | `5` | attempts per request, the first included |
+| `BUILDOUT_S3_CONNECT_TIMEOUT` | `5` | seconds to open a connection |
+| `BUILDOUT_S3_READ_TIMEOUT` | `60` | seconds without a byte on an open connection |
+
+What botocore retries (standard and adaptive modes alike): HTTP 500, 502, 503, 504; the
+throttling codes (`SlowDown`, `Throttling`, `RequestLimitExceeded`, ...); `RequestTimeout`;
+connection errors (refused, reset or closed before a response, connect and read timeouts).
+Everything else (403 `AccessDenied`, 404 `NoSuchKey`/`NoSuchBucket`, 400s) fails at once.
+S3 writes are idempotent here (a PUT or COPY of the same bytes, a DELETE), so retrying one
+whose first attempt did reach S3 is safe.
+
+Reads are checked whole. botocore retries a GET only until its headers arrive; the body is
+read afterwards, outside its retry loop. `get_bytes` therefore reads the body itself,
+checks its length against `Content-Length` (botocore checks that too, and raises
+`IncompleteReadError` or `ResponseStreamingError` when a connection drops mid-body), and
+its content against the SHA-256 every object this module writes carries as user metadata
+(`x-amz-meta-sha256`), else against the ETag when it is a plain MD5 (an object written in
+one PUT, not KMS-encrypted): a short body is detected even when whatever sent it also
+shortened `Content-Length`. A damaged or incomplete body is read again, with the same
+number of attempts and the same kind of backoff; then `get_bytes` fails.
+
+A request that fails for good raises `LakeError`, whose message names the operation, the
+object (`s3://bucket/key`), S3's code and message, and the attempts made: that line is what
+a task log shows.
+
+**Encryption at rest**: with `BUILDOUT_S3_SSE=aws:kms` (and `BUILDOUT_S3_SSE_KMS_KEY_ID`,
+a key id or ARN; without it S3 uses the account's default `aws/s3` key) or
+`BUILDOUT_S3_SSE=AES256`, every object the pipeline writes (PutObject, CopyObject,
+CreateMultipartUpload) asks for that server-side encryption; unset, none is asked for and
+the bucket's default applies.
 """
 
 from __future__ import annotations
 
+import builtins
+import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from buildout_tracker.settings import S3_CONN_ID, S3Settings
 
@@ -20,10 +64,99 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The settings this module reads (documented in the module docstring and `.env.example`).
+RETRY_MODE_ENV = "BUILDOUT_S3_RETRY_MODE"
+MAX_ATTEMPTS_ENV = "BUILDOUT_S3_MAX_ATTEMPTS"
+CONNECT_TIMEOUT_ENV = "BUILDOUT_S3_CONNECT_TIMEOUT"
+READ_TIMEOUT_ENV = "BUILDOUT_S3_READ_TIMEOUT"
+SSE_ENV = "BUILDOUT_S3_SSE"
+SSE_KMS_KEY_ENV = "BUILDOUT_S3_SSE_KMS_KEY_ID"
+
+SHA256_METADATA = "sha256"  # x-amz-meta-sha256: the hex SHA-256 of the object's bytes
+SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
+_MAX_BACKOFF_SECONDS = 20.0  # botocore's, for the body re-reads of `get_bytes`
+
+
+def _env(name: str, default: str, env: Mapping[str, str] | None) -> str:
+    value = (os.environ if env is None else env).get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The retry policy of every S3 client the pipeline builds (module docstring)."""
+
+    mode: str = "standard"
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
+        mode = _env(RETRY_MODE_ENV, cls.mode, env)
+        if mode not in ("standard", "adaptive"):
+            raise ValueError(f"{RETRY_MODE_ENV} must be standard or adaptive, not {mode!r}")
+        attempts = int(_env(MAX_ATTEMPTS_ENV, str(cls.max_attempts), env))
+        if attempts < 1:
+            raise ValueError(f"{MAX_ATTEMPTS_ENV} must be at least 1, not {attempts}")
+        return cls(
+            mode=mode,
+            max_attempts=attempts,
+            connect_timeout=float(_env(CONNECT_TIMEOUT_ENV, str(cls.connect_timeout), env)),
+            read_timeout=float(_env(READ_TIMEOUT_ENV, str(cls.read_timeout), env)),
+        )
+
+    def describe(self) -> str:
+        return f"{self.mode} mode, {self.max_attempts} attempts"
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before attempt `attempt + 1` (full jitter, as botocore's standard mode)."""
+        return random.random() * min(_MAX_BACKOFF_SECONDS, 2.0 ** (attempt - 1))
+
+
+def sse_args(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The server-side encryption arguments of every write (empty: none asked for)."""
+    mode = _env(SSE_ENV, "", env)
+    if not mode:
+        return {}
+    if mode not in SSE_MODES:
+        raise ValueError(f"{SSE_ENV} must be one of {', '.join(SSE_MODES)} or empty, not {mode!r}")
+    args = {"ServerSideEncryption": mode}
+    key_id = _env(SSE_KMS_KEY_ENV, "", env)
+    if key_id:
+        if not mode.startswith("aws:kms"):
+            raise ValueError(f"{SSE_KMS_KEY_ENV} is set but {SSE_ENV} is {mode}, not aws:kms")
+        args["SSEKMSKeyId"] = key_id
+    return args
+
+
+def client_config(policy: RetryPolicy | None = None, addressing_style: str | None = "path") -> Any:
+    """The botocore configuration of every client: the retry policy, timeouts, checksums."""
+    from botocore.config import Config
+
+    p = policy or RetryPolicy.from_env()
+    options: dict[str, Any] = {
+        # Store no whole-object CRC with each PUT: rclone's S3 server returns it on ranged
+        # reads too, and pyarrow's SDK (reading a Parquet footer) then rejects the read.
+        "request_checksum_calculation": "when_required",
+        "response_checksum_validation": "when_required",
+        # total_max_attempts counts the first attempt; botocore reads a bare max_attempts in a
+        # Config as retries (one more attempt than it says).
+        "retries": {"total_max_attempts": p.max_attempts, "mode": p.mode},
+        "connect_timeout": p.connect_timeout,
+        "read_timeout": p.read_timeout,
+    }
+    if addressing_style:
+        options["s3"] = {"addressing_style": addressing_style}
+    return Config(**options)
+
 
 def make_client(settings: S3Settings | None = None) -> Any:
     import boto3
-    from botocore.config import Config
 
     s = settings or S3Settings.from_env()
     return boto3.session.Session().client(
@@ -32,24 +165,108 @@ def make_client(settings: S3Settings | None = None) -> Any:
         aws_access_key_id=s.access_key_id,
         aws_secret_access_key=s.secret_access_key,
         region_name=s.region,
-        config=Config(
-            s3={"addressing_style": "path"},
-            # Store no whole-object CRC with each PUT: rclone's S3 server returns it on ranged
-            # reads too, and pyarrow's SDK (reading a Parquet footer) then rejects the read.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            retries={"max_attempts": 5, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=120,
-        ),
+        config=client_config(),
     )
 
 
 def client_from_airflow(conn_id: str = S3_CONN_ID) -> Any:
-    """A boto3 S3 client from the Airflow connection (endpoint_url in its extra for local S3)."""
+    """A boto3 S3 client from the Airflow connection (endpoint_url in its extra for local S3),
+    with this module's retry policy and timeouts merged over the connection's own
+    `config_kwargs` (which would otherwise replace them)."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-    return S3Hook(aws_conn_id=conn_id).get_conn()
+    ours = client_config(addressing_style=None)
+    theirs = S3Hook(aws_conn_id=conn_id).conn_config.botocore_config
+    config = theirs.merge(ours) if theirs is not None else ours
+    return S3Hook(aws_conn_id=conn_id, config=config).get_conn()
+
+
+class LakeError(RuntimeError):
+    """An S3 request that failed for good (not retryable, or retried as far as the policy
+    allows); the message names the operation and the object."""
+
+    def __init__(
+        self,
+        operation: str,
+        bucket: str,
+        key: str | None,
+        reason: str,
+        code: str | None = None,
+        status: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        self.operation, self.bucket, self.key = operation, bucket, key
+        self.code, self.status, self.attempts = code, status, attempts
+        where = f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
+        tried = f"; {attempts} attempt(s)" if attempts else ""
+        super().__init__(f"S3 {operation} {where} failed: {reason}{tried}")
+
+    @property
+    def missing(self) -> bool:
+        """The object (or bucket) is not there: a 404, not a fault."""
+        return self.code in ("NoSuchKey", "404", "NotFound") or self.status == 404
+
+
+class _DamagedBody(Exception):
+    """A GET whose body is not the whole object."""
+
+
+def _wrap(
+    operation: str, bucket: str, key: str | None, exc: BaseException, policy: RetryPolicy
+) -> LakeError:
+    """The project's error for a botocore (or s3transfer) exception."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ClientError):  # s3transfer wraps it
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ClientError):
+        error = cause.response.get("Error", {})
+        meta = cause.response.get("ResponseMetadata", {})
+        code, status = error.get("Code"), meta.get("HTTPStatusCode")
+        if meta.get("MaxAttemptsReached"):
+            attempts: int | None = policy.max_attempts
+        else:
+            attempts = int(meta.get("RetryAttempts") or 0) + 1
+        message = error.get("Message") or ""
+        reason = f"{code} (HTTP {status}){': ' + message if message else ''}"
+        return LakeError(
+            operation, bucket, key, reason, str(code) if code else None, status, attempts
+        )
+    # botocore retries connection errors (reset, closed, timeouts) up to the policy's
+    # maximum before raising them.
+    tried = policy.max_attempts if isinstance(exc, ConnectionError | HTTPClientError) else None
+    return LakeError(operation, bucket, key, f"{type(exc).__name__}: {exc}", attempts=tried)
+
+
+def _metadata_sha256(metadata: Mapping[str, str] | None) -> str | None:
+    for name, value in (metadata or {}).items():
+        if name.lower() == SHA256_METADATA:
+            return value
+    return None
+
+
+_PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _check_body(response: Mapping[str, Any], data: bytes) -> None:
+    """Raise `_DamagedBody` unless `data` is the whole object the response describes."""
+    expected = response.get("ContentLength")
+    if expected is not None and int(expected) != len(data):
+        raise _DamagedBody(f"{len(data)} bytes read, Content-Length {expected}")
+    sha = _metadata_sha256(response.get("Metadata"))
+    if sha is not None:
+        if hashlib.sha256(data).hexdigest() != sha.lower():
+            raise _DamagedBody(f"SHA-256 of the {len(data)} bytes read is not x-amz-meta-sha256")
+        return
+    etag = str(response.get("ETag", "")).strip('"').lower()
+    if (
+        _PLAIN_MD5.match(etag)
+        and response.get("ServerSideEncryption") in (None, "AES256")
+        and not response.get("SSECustomerAlgorithm")
+        and hashlib.md5(data, usedforsecurity=False).hexdigest() != etag
+    ):
+        raise _DamagedBody(f"MD5 of the {len(data)} bytes read is not the ETag")
 
 
 @dataclass(frozen=True)
@@ -63,6 +280,8 @@ class Bucket:
     def __init__(self, name: str, client: Any | None = None) -> None:
         self.name = name
         self.client = client if client is not None else make_client()
+        self.policy = RetryPolicy.from_env()
+        self.sse = sse_args()
 
     def __repr__(self) -> str:
         return f"Bucket({self.name!r})"
@@ -70,49 +289,123 @@ class Bucket:
     def uri(self, key: str = "") -> str:
         return f"s3://{self.name}/{key}"
 
+    def _call(self, operation: str, key: str | None, fn: Callable[..., T], **kwargs: Any) -> T:
+        """One request through botocore's retries; a failure becomes a `LakeError`."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            result = fn(**kwargs)
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise _wrap(operation, self.name, key, exc, self.policy) from exc
+        meta = result.get("ResponseMetadata", {}) if isinstance(result, dict) else {}
+        if meta.get("RetryAttempts"):
+            log.warning(
+                "S3 %s %s: succeeded after %d retries",
+                operation, self.uri(key or ""), meta["RetryAttempts"],
+            )  # fmt: skip
+        return result
+
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        extra = {"ContentType": content_type} if content_type else {}
-        self.client.put_object(Bucket=self.name, Key=key, Body=data, **extra)
+        extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: hashlib.sha256(data).hexdigest()}}
+        if content_type:
+            extra["ContentType"] = content_type
+        self._call(
+            "PutObject", key, self.client.put_object,
+            Bucket=self.name, Key=key, Body=data, **extra, **self.sse,
+        )  # fmt: skip
 
     def upload_file(self, key: str, path: str) -> None:
         """Upload a local file, with the content type a browser needs to show it (Data Docs
         pages served from S3 would otherwise be downloaded, not displayed)."""
         import mimetypes
 
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
         ctype = mimetypes.guess_type(path)[0]
         if ctype and ctype.startswith("text/"):
             ctype += "; charset=utf-8"
-        extra = {"ContentType": ctype} if ctype else None
-        self.client.upload_file(path, self.name, key, ExtraArgs=extra)
+        with open(path, "rb") as f:
+            sha = hashlib.file_digest(f, "sha256").hexdigest()
+        extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha}, **self.sse}
+        if ctype:
+            extra["ContentType"] = ctype
+        try:
+            self.client.upload_file(path, self.name, key, ExtraArgs=extra)
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise _wrap("PutObject", self.name, key, exc, self.policy) from exc
 
     def get_bytes(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+        """The whole object, checked (module docstring); `LakeError` when it cannot be read."""
+        from botocore.exceptions import BotoCoreError
+
+        attempt = 0
+        while True:
+            attempt += 1
+            response = self._call(
+                "GetObject", key, self.client.get_object, Bucket=self.name, Key=key
+            )
+            try:
+                data = response["Body"].read()
+                _check_body(response, data)
+                return data
+            except (_DamagedBody, BotoCoreError, OSError) as exc:
+                if attempt >= self.policy.max_attempts:
+                    raise LakeError(
+                        "GetObject", self.name, key,
+                        f"body incomplete or damaged: {type(exc).__name__}: {exc}",
+                        attempts=attempt,
+                    ) from exc  # fmt: skip
+                log.warning(
+                    "S3 GetObject %s: body incomplete or damaged (%s); reading again (%d/%d)",
+                    self.uri(key), exc, attempt + 1, self.policy.max_attempts,
+                )  # fmt: skip
+                time.sleep(self.policy.backoff(attempt))
+            finally:
+                response["Body"].close()
 
     def get_bytes_or_none(self, key: str) -> bytes | None:
         try:
             return self.get_bytes(key)
-        except self.client.exceptions.NoSuchKey:
-            return None
+        except LakeError as exc:
+            if exc.missing and exc.code != "NoSuchBucket":
+                return None
+            raise
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
-            self.client.head_object(Bucket=self.name, Key=key)
+            self._call("HeadObject", key, self.client.head_object, Bucket=self.name, Key=key)
             return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        except LakeError as exc:
+            if exc.missing:
                 return False
             raise
 
     def list(self, prefix: str = "") -> list[ObjectInfo]:
         return sorted(self.iter(prefix), key=lambda o: o.key)
 
-    def iter(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def _pages(self, prefix: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+        try:
+            yield from paginator.paginate(Bucket=self.name, Prefix=prefix, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("ListObjectsV2", self.name, prefix, exc, self.policy) from exc
+
+    def iter(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for page in self._pages(prefix):
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
+
+    def last_modified(self, prefix: str) -> dict[str, Any]:
+        """Key -> LastModified (the server's clock) of every object under `prefix`."""
+        return {
+            obj["Key"]: obj["LastModified"]
+            for page in self._pages(prefix)
+            for obj in page.get("Contents", [])
+        }
 
     def exists_bucket(self) -> bool:
         from botocore.exceptions import ClientError
@@ -124,37 +417,56 @@ class Bucket:
             return False
 
     def copy_from(self, source: Bucket, key: str, dest_key: str | None = None) -> None:
-        """Server-side copy of `source`'s object `key` (same endpoint) to `dest_key`."""
-        self.client.copy_object(
-            Bucket=self.name, Key=dest_key or key, CopySource={"Bucket": source.name, "Key": key}
-        )
+        """Server-side copy of `source`'s object `key` (same endpoint) to `dest_key`; the
+        object's metadata (its SHA-256) goes with it, the encryption is this bucket's."""
+        self._call(
+            "CopyObject", dest_key or key, self.client.copy_object,
+            Bucket=self.name, Key=dest_key or key,
+            CopySource={"Bucket": source.name, "Key": key}, **self.sse,
+        )  # fmt: skip
+
+    def copy(self, key: str, dest_key: str) -> None:
+        """Server-side copy within this bucket."""
+        self.copy_from(self, key, dest_key)
 
     def iter_top(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """The objects directly under `prefix`, not in any sub-folder."""
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.name, Prefix=prefix, Delimiter="/"):
+        for page in self._pages(prefix, Delimiter="/"):
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
 
     def folders(self, prefix: str) -> Sequence[str]:
         """The names of the "folders" directly under `prefix` (a delimiter listing: one entry
         per folder, however many objects each holds)."""
-        paginator = self.client.get_paginator("list_objects_v2")
         names = []
-        for page in paginator.paginate(Bucket=self.name, Prefix=prefix, Delimiter="/"):
+        for page in self._pages(prefix, Delimiter="/"):
             for common in page.get("CommonPrefixes", []):
                 names.append(common["Prefix"][len(prefix) :].rstrip("/"))
         return sorted(names)
 
     def delete(self, keys: Iterable[str]) -> None:
-        batch: list[dict[str, str]] = []
+        batch: builtins.list[dict[str, str]] = []
         for key in keys:
             batch.append({"Key": key})
             if len(batch) == 1000:
-                self.client.delete_objects(Bucket=self.name, Delete={"Objects": batch})
+                self._delete_batch(batch)
                 batch = []
         if batch:
-            self.client.delete_objects(Bucket=self.name, Delete={"Objects": batch})
+            self._delete_batch(batch)
+
+    def _delete_batch(self, batch: builtins.list[dict[str, str]]) -> None:
+        response = self._call(
+            "DeleteObjects", batch[0]["Key"], self.client.delete_objects,
+            Bucket=self.name, Delete={"Objects": batch, "Quiet": True},
+        )  # fmt: skip
+        errors = [e for e in response.get("Errors", []) if e.get("Code") != "NoSuchKey"]
+        if errors:  # S3 answers 200 and lists the keys it could not delete
+            first = errors[0]
+            raise LakeError(
+                "DeleteObjects", self.name, first.get("Key"),
+                f"{first.get('Code')}: {first.get('Message')} ({len(errors)} of {len(batch)} keys)",
+                code=first.get("Code"),
+            )  # fmt: skip
 
     def delete_prefix(self, prefix: str) -> None:
         self.delete(o.key for o in self.iter(prefix))
