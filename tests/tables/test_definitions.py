@@ -151,3 +151,50 @@ def test_band_reasons_text() -> None:
     # 0.8999 printed with two decimals would read "0.90 < 0.90": more digits are shown
     assert rag.band("otd_rate", 0.8999) == ("amber", "otd_rate 0.8999 < 0.90 (amber)")
     assert rag.band("spi", None) == (None, None)
+
+
+def _far(s, value: str = "9999-12-31"):  # type: ignore[no-untyped-def]
+    """A date column as the validated zone and the state hold it (microseconds), with its
+    first value moved to `value`."""
+    import pandas as pd
+
+    out = s.astype("datetime64[us]").copy()
+    out.iloc[0] = pd.Timestamp(value)
+    return out
+
+
+def test_dates_keep_every_date_the_state_can_hold() -> None:
+    """`9999-12-31` (or year 1) in the state stopped every publication with
+    OutOfBoundsDatetime: dates are computed in microseconds, like the state stores them."""
+    import pandas as pd
+
+    s = pd.Series(pd.to_datetime(["2026-11-29", "9999-12-31", "0001-01-01", None]))
+    s = s.astype("datetime64[us]")
+    got = d.dates(s)
+    assert str(got.dtype) == "datetime64[us]"
+    assert got.iloc[:3].dt.year.tolist() == [2026, 9999, 1] and pd.isna(got.iloc[3])
+    tz = pd.Series(pd.to_datetime(["9999-12-31T23:00:00Z"], utc=True)).astype("datetime64[us, UTC]")
+    assert d.dates(tz).tolist() == [pd.Timestamp("9999-12-31")]
+
+
+def test_a_date_far_in_the_future_flows_through_every_table() -> None:
+    """The probe of 2026-W48: a PO line due 9999-12-31 in the state. Every table is computed
+    and passes its audit, and the other lines' figures are those of the same week without it."""
+    from buildout_tracker.tables import audit, compute_all
+
+    normal = f.sample_inputs()
+    poisoned = f.sample_inputs()
+    po = poisoned.po_lines
+    poisoned.po_lines = po.assign(requested_delivery_date=_far(po["requested_delivery_date"]))
+    ms = poisoned.milestones
+    poisoned.milestones = ms.assign(forecast_date=_far(ms["forecast_date"]))
+    req = poisoned.requisitions
+    poisoned.requisitions = req.assign(opened_date=_far(req["opened_date"], "1900-01-01"))
+    tables = compute_all(poisoned)
+    assert audit.audit_week(tables, poisoned) == []
+    assert set(tables) == set(compute_all(normal))
+    # Figures that do not depend on the moved dates are unchanged.
+    a = tables["procurement_weekly"].to_pandas().sort_values(["workstream"]).reset_index(drop=True)
+    b = compute_all(normal)["procurement_weekly"].to_pandas()
+    b = b.sort_values(["workstream"]).reset_index(drop=True)
+    assert a["committed_usd"].tolist() == b["committed_usd"].tolist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,21 @@ class MissingFxRate(ValueError):
     """A live PO line's currency has no rate on or before the status date."""
 
 
+DATE_UNIT: Final = "datetime64[us]"
+
+
 def dates(s: pd.Series) -> pd.Series:
-    """Naive datetime64 at midnight whatever arrived (date objects, strings, timestamps)."""
+    """Naive datetime64 at midnight whatever arrived (date objects, strings, timestamps).
+
+    In microseconds, the unit the validated zone and the state store dates in: every date
+    from year 1 to 9999 fits, where nanoseconds end in 2262 (a `9999-12-31` that reached the
+    state would otherwise stop every publication). Every date the tables compute with goes
+    through here, so they all share one unit and no arithmetic mixes in nanoseconds.
+    """
     out = pd.to_datetime(s, errors="coerce")
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.dt.normalize().astype("datetime64[ns]")
+    return out.astype(DATE_UNIT).dt.normalize()
 
 
 def ts(d: date) -> pd.Timestamp:
