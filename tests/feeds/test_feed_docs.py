@@ -25,16 +25,21 @@ DECISION = PACKAGE / "ingest" / "decision.py"
 # rule runs. Kept explicit so that the doc's list is reviewed when the parser changes: the
 # test below also collects them from the source and fails when the two lists differ.
 PARSER_FILE_RULES = (
+    "file_too_large",
     "empty_file",
+    "compressed",
+    "binary",
     "header_only",
     "encoding",
     "missing_columns",
     "duplicate_columns",
     "unparseable",
 )
-PARSER_ROW_RULES = ("structure:field_count", "format:json_line")
+PARSER_ROW_RULES = ("structure:field_count", "structure:line_too_long", "format:json_line")
+# Rules the parser names after a column, like `type:<column>`: documented once, generically.
+PARSER_COLUMN_RULES = ("no_control_characters",)
 # Rules recorded by the decision made before parsing (a refused or superseded file).
-DECISION_RULES = ("layout", "file_name", "superseded")
+DECISION_RULES = ("layout", "file_name", "superseded", "file_too_large")
 SEVERITIES = ("critical", "warning", "info")
 
 
@@ -186,6 +191,8 @@ def test_parser_rules_are_the_ones_the_source_raises():
     assert rejected == set(PARSER_ROW_RULES), "the parser's row rules changed: update the doc"
     # Coercion names its rules after the column: `type:<column>` and `required:<column>`.
     assert 'f"type:{col.name}"' in source and 'f"required:{col.name}"' in source
+    named = set(re.findall(r'f"([a-z_]+):\{col\.name\}"', source)) - {"type", "required"}
+    assert named == set(PARSER_COLUMN_RULES), "the parser's column rules changed: update the doc"
 
 
 def decision_rules() -> set[str]:
@@ -229,6 +236,23 @@ def test_file_level_rules_are_documented(doc, rule):
 def test_generic_parse_rules_are_documented(doc):
     ticks = backticked(doc)
     assert "type:<column>" in ticks and "required:<column>" in ticks
+    for rule in PARSER_COLUMN_RULES:
+        assert f"{rule}:<column>" in ticks, f"{rule}:<column> is not in docs/feeds.md"
+
+
+def test_limits_match_the_code(doc):
+    """The limits a file must stay within (`feeds/limits.py`) are the ones the page states."""
+    from buildout_tracker.feeds import limits
+
+    text = section(doc, re.compile(r"^### Limits"))
+    assert limits.size_text(limits.DEFAULT_MAX_FILE_BYTES) in text
+    assert limits.size_text(limits.DEFAULT_MAX_LINE_BYTES) in text
+    assert limits.MAX_FILE_BYTES_ENV in text and limits.MAX_LINE_BYTES_ENV in text
+    assert f"{limits.MAX_JSON_DEPTH} levels" in text
+    for day in (limits.MIN_DATE, limits.MAX_DATE):
+        assert f"`{day.isoformat()}`" in text
+    for rule in ("file_too_large", "structure:line_too_long"):
+        assert f"`{rule}`" in text
 
 
 @pytest.mark.parametrize("feed", registry.FEEDS, ids=registry.NAMES)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from buildout_tracker.feeds import parse_file, spec_for
 from buildout_tracker.feeds.hiring import OFFERS
@@ -254,3 +255,200 @@ def test_file_names_of_the_contract_match_the_specs():
                 assert spec.matches(example) and any(fnmatchcase(example, n) for n in names)
     assert spec_for("milestones", "DC-SG-01.JSONL") is None
     assert spec_for("procurement", "po_lines_1.csv.gz") is None
+
+
+# --- hostile input (the probes of 2026-W48) ----------------------------------------------
+
+
+def test_a_header_wider_than_64_kib_is_read_whole():
+    """10,000 columns: the header was cut at 64 KiB and every row refused for its field
+    count. The whole first line is the header (up to the line limit)."""
+    extra = [f"extra_column_{i:05d}" for i in range(10_000)]
+    row = {**po(description="d"), **dict.fromkeys(extra, "x")}
+    data = to_csv([row, {**row, "po_line": "2"}], [*PO_GOOD, *extra])
+    assert data.index(b"\n") > 65536
+    p = parse(data)
+    assert p.file_error is None and p.rejected.empty and list(p.frame["po_line"]) == [1, 2]
+    assert (
+        len(p.warnings) == 11 and p.warnings[-1] == "9990 more extra columns dropped (10000 in all)"
+    )
+
+
+def test_a_line_longer_than_the_limit_is_refused_on_its_own(monkeypatch):
+    """A 100 MB record was refused as "straddling object straddles two block boundaries":
+    a line over the limit is refused as `structure:line_too_long` with the limit, unread,
+    and the rows around it go on (their numbers unchanged)."""
+    monkeypatch.setenv("BUILDOUT_MAX_LINE_BYTES", "4096")
+    header, *rows = to_csv([po(description="d", po_line=str(i)) for i in (1, 2, 3)]).split(b"\n")
+    long = b'"0012345678",9,' + b"x" * 20_000
+    p = parse(b"\n".join([header, rows[0], long, rows[1], rows[2]]) + b"\n")
+    assert p.file_error is None and p.rows_in == 4 and list(p.frame["_row"]) == [1, 3, 4]
+    [rej] = p.rejected.to_dict("records")
+    assert rej["_row"] == 2 and rej["rule"] == "structure:line_too_long"
+    assert "20,015 bytes" in rej["message"] and "4 KiB" in rej["message"]
+    assert "BUILDOUT_MAX_LINE_BYTES" in rej["message"] and pd.isna(rej["raw_value"])
+
+
+def test_a_long_line_inside_a_quoted_value_refuses_its_row(monkeypatch):
+    monkeypatch.setenv("BUILDOUT_MAX_LINE_BYTES", "4096")
+    data = to_csv([po(description="a\n" + "y" * 10_000 + "\nb"), po(po_line="2", description="d")])
+    p = parse(data)
+    assert list(p.frame["_row"]) == [2]
+    assert p.rejected["rule"].tolist() == ["structure:line_too_long"]
+
+
+def test_a_file_above_the_size_limit_is_refused(monkeypatch):
+    monkeypatch.setenv("BUILDOUT_MAX_FILE_BYTES", "1000")
+    p = parse(to_csv([po(po_line=str(i)) for i in range(1, 20)]))
+    assert p.file_error.rule == "file_too_large"
+    assert "above the limit of 1.0 kB (BUILDOUT_MAX_FILE_BYTES)" in p.file_error.reason
+
+
+def _zip(name: str) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, to_csv([po()]))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "rule", "said"),
+    [
+        (lambda d: __import__("gzip").compress(d), "compressed", "a gzip stream"),
+        (lambda d: _zip("po_lines.csv"), "compressed", "a zip archive"),
+        (lambda d: _zip("[Content_Types].xml"), "binary", "an .xlsx workbook"),
+        (lambda d: __import__("bz2").compress(d), "compressed", "a bzip2 stream"),
+        (lambda d: b"PAR1" + d, "binary", "a Parquet file"),
+        (lambda d: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + d, "binary", ".xls"),
+        (lambda d: d.decode().encode("utf-16"), "encoding", "UTF-16 (byte-order mark"),
+        (lambda d: d.decode().encode("utf-16-le"), "encoding", "UTF-16 (little-endian, no"),
+        (lambda d: d.decode().encode("utf-32"), "encoding", "UTF-32"),
+        (lambda d: b"\x00\x01\x02\x00" * 1000, "binary", "NUL bytes"),
+    ],
+    ids=["gzip", "zip", "xlsx", "bzip2", "parquet", "xls", "utf16", "utf16-nobom", "utf32", "bin"],
+)
+def test_compressed_and_binary_files_are_named_for_what_they_are(make, rule, said):
+    """A gzip stream named .csv was refused as "not UTF-8 (invalid byte 0x8b ...; cp1252?)"."""
+    p = parse(make(to_csv([po()])))
+    assert p.file_error is not None and p.file_error.rule == rule, p.file_error
+    assert said in p.file_error.reason and "cp1252" not in p.file_error.reason
+
+
+def test_a_required_column_in_another_case_is_named():
+    data = to_csv([po()]).replace(b"po_number", b"PO_NUMBER", 1)
+    p = parse(data)
+    assert p.file_error.rule == "missing_columns"
+    assert "found PO_NUMBER: names are case-sensitive" in p.file_error.reason
+    o = ms()
+    o["Status"] = o.pop("status")
+    p = parse_file(MILESTONES, "k", jsonl(o), KEY)
+    assert p.file_error.rule == "missing_columns" and "found Status" in p.file_error.reason
+
+
+def test_rows_refused_whole_carry_no_raw_value():
+    from buildout_tracker.ingest.quarantine import rejected_rows
+
+    good = to_csv([po(description="d"), po(po_line="3", description="d")]).decode().split("\n")
+    p = parse("\n".join([good[0], '"0012345678",1', good[1], good[2]]).encode())
+    q = rejected_rows(p.rejected, None)
+    assert q["rules"].tolist() == [["structure:field_count"]]
+    assert pd.isna(q.loc[0, "raw_values"]) and q.loc[0, "detail"] == "2 fields, expected 20"
+    p = parse_file(MILESTONES, "k", jsonl(ms(), "{not json"), KEY)
+    assert pd.isna(rejected_rows(p.rejected, None).loc[0, "raw_values"])
+
+
+def test_nul_and_control_characters_refuse_key_values_and_are_replaced_in_free_text():
+    """`'0100406\\x00'` reached the validated zone as a supplier id of its own."""
+    p = parse(
+        to_csv(
+            [
+                po(description="d"),
+                po(po_line="2", supplier_id="0100406\x00", description="d"),
+                po(po_line="3", description="pour\x00slab\x1b[0m", supplier_name="Acme\x07"),
+                po(po_line="4", uom="E\u0085A", description="tab\tand\nnewline stay"),
+            ]
+        )
+    )
+    assert list(p.frame["_row"]) == [1, 3]
+    got = set(zip(p.rejected["_row"], p.rejected["rule"], p.rejected["raw_value"], strict=True))
+    assert got == {
+        (2, "no_control_characters:supplier_id", "0100406\\x00"),
+        (4, "no_control_characters:uom", "E\\x85A"),
+    }
+    kept = p.frame.set_index("_row")
+    assert kept.loc[3, "description"] == "pour\ufffdslab\ufffd[0m"
+    assert kept.loc[3, "supplier_name"] == "Acme\ufffd"
+    assert p.warned_rules == {
+        "no_control_characters:supplier_name": 1,
+        "no_control_characters:description": 1,
+    }
+    assert any("replaced by U+FFFD in 1 row(s)" in w for w in p.warnings)
+    # a JSON string: "\u0000" decodes to NUL; the hashed candidate id is checked before hashing
+    p = parse_file(MILESTONES, "k", jsonl(ms(site_id="SITE01\u0000")), KEY)
+    assert p.rejected["rule"].tolist() == ["no_control_characters:site_id"]
+    p = parse_file(OFFERS, "k", to_csv([offer(candidate_id="C-\x00")]), KEY)
+    assert p.rejected["rule"].tolist() == ["no_control_characters:candidate_id"]
+    assert p.rejected["raw_value"].tolist() == ["<masked>"]
+
+
+def test_json_lines_nested_too_deep_or_with_a_key_twice_are_refused():
+    """10,000 levels raised RecursionError (a traceback, the file refused as unparseable);
+    a key twice silently kept the last value."""
+    deep = "[" * 10_000 + "]" * 10_000
+    deep_in_string = json.dumps({**ms(), "notes": "[" * 10_000})
+    huge_int = '{"percent_complete": 1' + "0" * 5000 + "}"
+    data = jsonl(ms(), deep, '{"site_id": "A", "site_id": "B"}', huge_int, deep_in_string)
+    p = parse_file(MILESTONES, "milestones/2026-11-23/a.jsonl", data, KEY)
+    assert p.file_error is None and p.rows_in == 5 and list(p.frame["_row"]) == [1, 5]
+    got = dict(zip(p.rejected["_row"], p.rejected["message"], strict=True))
+    assert set(p.rejected["rule"]) == {"format:json_line"}
+    assert got[2] == "nested deeper than 64 levels"
+    assert got[3] == "duplicate key 'site_id' in a JSON object"
+    assert got[4].startswith("not valid JSON (Exceeds the limit")
+
+
+def test_dates_outside_the_contract_range_are_refused_naming_the_row():
+    """`9999-12-31` passed every rule and stopped every publication from then on."""
+    p = parse(
+        to_csv(
+            [
+                po(),
+                po(po_line="2", requested_delivery_date="9999-12-31"),
+                po(po_line="3", change_ts="9999-12-31T23:59:59Z"),
+                po(po_line="4", po_date="1899-12-31"),
+                po(po_line="5", po_date="1900-01-01", requested_delivery_date="2199-12-31"),
+                po(po_line="6", change_ts="2199-12-31T23:59:59-01:00"),  # 2200 in UTC
+            ]
+        )
+    )
+    assert list(p.frame["_row"]) == [1, 5]
+    got = set(zip(p.rejected["_row"], p.rejected["rule"], p.rejected["raw_value"], strict=True))
+    assert got == {
+        (2, "type:requested_delivery_date", "9999-12-31"),
+        (3, "type:change_ts", "9999-12-31T23:59:59Z"),
+        (4, "type:po_date", "1899-12-31"),
+        (6, "type:change_ts", "2199-12-31T23:59:59-01:00"),
+    }
+    assert set(p.rejected["message"]) == {
+        "outside the accepted range 1900-01-01 to 2199-12-31 (a placeholder date?)"
+    }
+    p = parse_file(MILESTONES, "k", jsonl(ms(forecast_date="9999-12-31")), KEY)
+    assert p.rejected["rule"].tolist() == ["type:forecast_date"]
+
+
+def test_a_decimal_too_large_for_a_double_is_refused():
+    p = parse(to_csv([po(), po(po_line="2", quantity="1" + "0" * 400)]))
+    assert p.rejected["rule"].tolist() == ["type:quantity"] and list(p.frame["_row"]) == [1]
+
+
+def test_wrong_field_count_and_blank_lines_keep_the_fast_reads_row_numbers():
+    """The re-read that numbers refused rows counts data rows as the fast read does: blank
+    lines are not rows."""
+    header, *rows = to_csv([po(description="d", po_line=str(i)) for i in (1, 2, 3)]).split(b"\n")
+    data = b"\n".join([header, b"", rows[0], b"1,2", b"  ", rows[1], b"", rows[2]]) + b"\n"
+    p = parse(data)
+    assert p.rows_in == 4 and list(p.frame["po_line"]) == [1, 2, 3]
+    assert list(p.frame["_row"]) == [1, 4, 5] and p.rejected["_row"].tolist() == [2]

@@ -14,11 +14,22 @@ A value that fails coercion sends its row to `rejected` (one line per failing co
 the raw value unless it is personal data); the rest of the file goes on.
 
 File errors (the whole file is quarantined with the reason, nothing else is read):
-`empty_file` (0 bytes or blank), `encoding` (not UTF-8: cp1252, UTF-16...),
-`missing_columns`, `duplicate_columns`, `unparseable`. `header_only` is also reported as a
-file error but blocks nothing: the file contributes no rows, `rows_in` is 0, and the
-caller should record it (quarantine it with the reason) and go on; a header-only
-snapshot must not be read as "everything was deleted".
+`file_too_large` (above `limits.max_file_bytes()`), `empty_file` (0 bytes or blank),
+`compressed` / `binary` (known by their first bytes: gzip, zip, Parquet, an Excel workbook...),
+`encoding` (not UTF-8: cp1252, UTF-16...), `missing_columns`, `duplicate_columns`,
+`unparseable`. `header_only` is also reported as a file error but blocks nothing: the file
+contributes no rows, `rows_in` is 0, and the caller should record it (quarantine it with the
+reason) and go on; a header-only snapshot must not be read as "everything was deleted".
+
+Rows refused before coercion: `structure:field_count` (CSV), `format:json_line` (JSONL: not
+JSON, not an object, a key twice, nested too deep), `structure:line_too_long` (a line longer
+than `limits.max_line_bytes()`, never read further), and per text column
+`no_control_characters:<column>` (a NUL or another control character; in a free-text column
+the characters are replaced by U+FFFD and the row kept, with a warning).
+
+Memory stays bounded by the file's size: the file's bytes are read by pyarrow (a file with
+rows of the wrong shape is read again, on one thread, to number them); no line longer than the
+line limit ever reaches a parser.
 
 `_row` is the 1-based data row (CSV record after the header; JSONL line number).
 """
@@ -26,10 +37,10 @@ snapshot must not be read as "everything was deleted".
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from . import limits
 from .pii import MASK, hash_column, mask_value
 from .schema import Column, hashed_name
 from .spec import FileSpec
@@ -52,6 +64,10 @@ _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _TS_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 _DECIMAL_RE = r"^[+-]?(\d+(\.\d+)?|\.\d+)$"
 _INTEGER_RE = r"^[+-]?\d{1,18}$"
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls (RE2 syntax).
+CONTROL_CHARACTERS_RE = r"[\x{00}-\x{08}\x{0B}\x{0C}\x{0E}-\x{1F}\x{7F}-\x{9F}]"
+REPLACEMENT_CHARACTER = "\ufffd"
+EXTRA_COLUMNS_LISTED = 10  # beyond this, extra columns are summed up in one warning
 
 _EXPECTED = {
     "date": "expected a date YYYY-MM-DD",
@@ -62,11 +78,42 @@ _EXPECTED = {
     "number": "expected a JSON number",
     "text": "expected a JSON string",
 }
+_OUT_OF_RANGE = (
+    f"outside the accepted range {limits.MIN_DATE.isoformat()} to "
+    f"{limits.MAX_DATE.isoformat()} (a placeholder date?)"
+)
+
+# What a file is when its first bytes say so: (magic, rule, what it is). Checked in order.
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "compressed", "a gzip stream"),
+    (b"PK\x03\x04", "compressed", "a zip archive"),
+    (b"PK\x05\x06", "compressed", "a zip archive (empty)"),
+    (b"PK\x07\x08", "compressed", "a zip archive"),
+    (b"BZh", "compressed", "a bzip2 stream"),
+    (b"\xfd7zXZ\x00", "compressed", "an xz stream"),
+    (b"\x28\xb5\x2f\xfd", "compressed", "a zstd stream"),
+    (b"7z\xbc\xaf\x27\x1c", "compressed", "a 7-Zip archive"),
+    (b"PAR1", "binary", "a Parquet file"),
+    (b"ARROW1", "binary", "an Arrow IPC file"),
+    (b"Obj\x01", "binary", "an Avro file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "binary", "an Excel 97-2003 workbook (.xls, OLE2)"),
+    (b"%PDF-", "binary", "a PDF document"),
+    (b"SQLite format 3\x00", "binary", "an SQLite database"),
+)
+_BOMS: tuple[tuple[bytes, str], ...] = (  # UTF-32 first: its LE mark starts like UTF-16's
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_SNIFF_BYTES = 4096
 
 
 @dataclass(frozen=True)
 class FileError:
-    rule: str  # empty_file, header_only, encoding, missing_columns, duplicate_columns, unparseable
+    # file_too_large, empty_file, compressed, binary, header_only, encoding, missing_columns,
+    # duplicate_columns, unparseable
+    rule: str
     reason: str
 
     @property
@@ -87,6 +134,9 @@ class ParsedFile:
     # The rows refused by coercion, typed like `frame` with the failing values null: their
     # other values for quarantine and for the rules that still apply to them.
     failed: pd.DataFrame | None = None
+    # Warning-level rules applied while parsing, with the rows they flagged (kept rows):
+    # `no_control_characters:<free-text column>`.
+    warned_rules: dict[str, int] = field(default_factory=dict)
 
 
 def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
@@ -105,47 +155,67 @@ def parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Parsed
 
 def _parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
     warnings: list[str] = []
+    max_file = limits.max_file_bytes()
+    if len(data) > max_file:  # the ingest refuses it from the listing, before reading it
+        return _failed(spec, key, "file_too_large", too_large_reason(len(data), max_file), hmac_key)
     if not data or data.isspace():  # isspace stops at the first other byte
         return _failed(spec, key, "empty_file", "the file is empty", hmac_key)
+    sniffed = _sniff(data)
+    if sniffed is not None:
+        what, reason = sniffed
+        if what == "compressed":  # gzip, zip, bzip2, xz, zstd, 7-Zip
+            return _failed(spec, key, "compressed", reason, hmac_key)
+        if what == "binary":  # Parquet, Arrow, Avro, an Excel workbook, PDF, SQLite
+            return _failed(spec, key, "binary", reason, hmac_key)
+        return _failed(spec, key, "encoding", reason, hmac_key)  # UTF-16 or UTF-32
     enc_error = _encoding_error(data)
     if enc_error:
         return _failed(spec, key, "encoding", enc_error, hmac_key)
+    max_line = limits.max_line_bytes()
     if spec.format == "jsonl":
-        return _parse_jsonl(spec, key, data, hmac_key)
+        return _parse_jsonl(spec, key, data, hmac_key, max_line)
 
-    body = pa.py_buffer(data)
-    if data[:3] == b"\xef\xbb\xbf":
-        body = body.slice(3)
-    header, err = _read_header(body)
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    header, err = _read_header(data, start, max_line)
     if err:
         return _failed(spec, key, "unparseable", err, hmac_key)
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted(h for h, n in Counter(header).items() if n > 1)
     if dupes:
         return _failed(
             spec, key, "duplicate_columns", f"duplicate column(s): {', '.join(dupes)}", hmac_key
         )
     known = {c.name for c in spec.columns}
-    missing = [c.name for c in spec.columns if c.required and c.name not in header]
+    present = set(header)
+    missing = [c.name for c in spec.columns if c.required and c.name not in present]
     if missing:
         return _failed(
             spec,
             key,
             "missing_columns",
-            f"missing required column(s): {', '.join(missing)}",
+            f"missing required column(s): {', '.join(missing)}{_case_hint(missing, header)}",
             hmac_key,
         )
-    for extra in (h for h in header if h not in known):
-        warnings.append(f"extra column {extra!r} dropped")
-    wanted = [c for c in spec.kept_columns if c.name in header]
+    warnings.extend(_extra_warnings("column", [h for h in header if h not in known]))
+    wanted = [c for c in spec.kept_columns if c.name in present]
+    long_lines = _long_lines(data, max_line, start)
+    # each long line is replaced by a marker line the readers refuse as too long
+    raw = _mark_long_lines(data, long_lines) if long_lines else data
+    body = pa.py_buffer(raw).slice(start)
+    names = [c.name for c in wanted]
     try:
-        strings, n = _read_csv_fast(body, header, [c.name for c in wanted])
-    except _InvalidRows:
-        strings, n, structure_rejects = _read_csv_slow(body, header, [c.name for c in wanted])
+        try:
+            strings, n = _read_csv_fast(body, header, names, max_line)
+            structure_rejects: list[dict[str, Any]] = []
+        except _InvalidRows:
+            strings, n, structure_rejects = _read_csv_serial(body, header, names, max_line)
     except pa.ArrowException as exc:
-        return _failed(spec, key, "unparseable", _arrow_reason(exc), hmac_key)
-    else:
-        structure_rejects = []
-    absent = [c for c in spec.kept_columns if c.name not in header]
+        return _failed(spec, key, "unparseable", _arrow_reason(exc, max_line), hmac_key)
+    del body, raw
+    if len(long_lines) > sum(r["rule"] == "structure:line_too_long" for r in structure_rejects):
+        # a long line inside a quoted value: its marker is in a value, not a row of its own
+        strings, n, more = _refuse_marked_values(strings, n, max_line)
+        structure_rejects = sorted([*structure_rejects, *more], key=lambda r: r["_row"])
+    absent = [c for c in spec.kept_columns if c.name not in present]
     for c in absent:  # an optional column the file omitted: all null
         strings[c.name] = pa.nulls(n, pa.string())
     row_numbers = np.arange(1, n + 1, dtype=np.int64)
@@ -156,12 +226,77 @@ def _parse_file(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Parse
     return parsed
 
 
-# --- encoding and CSV reading ------------------------------------------------------------
+def too_large_reason(size: int, limit: int) -> str:
+    """Why a file above the size limit is refused (the ingest says it from the listing)."""
+    return (
+        f"the file is {limits.size_text(size)} ({size:,} bytes), above the limit of "
+        f"{limits.size_text(limit)} ({limits.MAX_FILE_BYTES_ENV}); it was not read: split the "
+        "extract into smaller files or ask the platform team to raise the limit"
+    )
+
+
+def _case_hint(missing: list[str], found: list[str]) -> str:
+    """`(found PO_NUMBER: column names are case-sensitive)` when a missing name is present in
+    another case (or with other spaces inside)."""
+    by_folded: dict[str, str] = {}
+    for name in found:
+        by_folded.setdefault("".join(name.split()).casefold(), name)
+    near = [by_folded[m.casefold()] for m in missing if m.casefold() in by_folded]
+    if not near:
+        return ""
+    shown = ", ".join(repr(n)[1:-1] if n.isprintable() else repr(n) for n in near)
+    return f" (found {shown}: names are case-sensitive, write them exactly as listed)"
+
+
+def _extra_warnings(what: str, extra: list[str]) -> list[str]:
+    out = [f"extra {what} {_shown_name(e)} dropped" for e in extra[:EXTRA_COLUMNS_LISTED]]
+    if len(extra) > EXTRA_COLUMNS_LISTED:
+        out.append(
+            f"{len(extra) - EXTRA_COLUMNS_LISTED} more extra {what}s dropped ({len(extra)} in all)"
+        )
+    return out
+
+
+def _shown_name(name: str) -> str:
+    name = name if len(name) <= RAW_VALUE_MAX else name[:RAW_VALUE_MAX] + "..."
+    return repr(mask_value(name))
+
+
+# --- what the bytes are, encoding and CSV reading -------------------------------------------
+
+
+def _sniff(data: bytes) -> tuple[str, str] | None:
+    """(rule, reason) for a file whose first bytes say it is not text: compressed, binary, or
+    UTF-16/UTF-32 (with a byte-order mark, or without one when every other byte is NUL)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return "encoding", f"the file is {name} (byte-order mark found); UTF-8 is required"
+    for magic, rule, what in _MAGIC:
+        if data.startswith(magic):
+            if magic == b"PK\x03\x04" and b"[Content_Types].xml" in data[:_SNIFF_BYTES]:
+                rule, what = "binary", "an Office document (an .xlsx workbook is one)"
+            if rule == "compressed":
+                return rule, (
+                    f"the file is {what}, not plain text: deliver the extract uncompressed, "
+                    "under its own name"
+                )
+            return rule, f"the file is {what}, not CSV or JSON Lines: export it as UTF-8 text"
+    head = data[:_SNIFF_BYTES]
+    nuls = head.count(0)
+    if nuls * 4 > len(head):  # text has no NUL bytes; a lone NUL in a value is a row's problem
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd * 10 > len(head) * 4 and even * 10 < len(head):
+            return "encoding", "the file looks like UTF-16 (little-endian, no byte-order mark)"
+        if even * 10 > len(head) * 4 and odd * 10 < len(head):
+            return "encoding", "the file looks like UTF-16 (big-endian, no byte-order mark)"
+        return "binary", (
+            f"the file is binary ({nuls} NUL bytes in its first {len(head)}), not CSV or JSON "
+            "Lines: export it as UTF-8 text"
+        )
+    return None
 
 
 def _encoding_error(data: bytes) -> str | None:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "the file is UTF-16 (byte-order mark found); UTF-8 is required"
     buf = pa.py_buffer(data)
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
     arr = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buf])
@@ -180,11 +315,15 @@ def _encoding_error(data: bytes) -> str | None:
     return None
 
 
-def _read_header(body: pa.Buffer) -> tuple[list[str], str | None]:
-    view = memoryview(body)
-    head = bytes(view[: min(len(view), 65536)])
-    end = head.find(b"\n")
-    line = (head if end < 0 else head[:end]).decode("utf-8").rstrip("\r")
+def _read_header(data: bytes, start: int, max_line: int) -> tuple[list[str], str | None]:
+    """The first line, however wide, up to the line limit."""
+    end = data.find(b"\n", start, start + max_line + 1)
+    if end < 0 and len(data) - start > max_line:
+        return [], (
+            f"the header row is longer than {limits.size_text(max_line)} "
+            f"({limits.MAX_LINE_BYTES_ENV})"
+        )
+    line = data[start : len(data) if end < 0 else end].decode("utf-8").rstrip("\r")
     try:
         row = next(csv.reader([line]))
     except (csv.Error, StopIteration):
@@ -195,12 +334,120 @@ def _read_header(body: pa.Buffer) -> tuple[list[str], str | None]:
     return names, None
 
 
+# --- lines longer than the limit ------------------------------------------------------------
+
+_LONG_MARK = b"\x00buildout:line_too_long:"
+_SCAN_CHUNK = 1 << 24
+
+
+def _long_lines(data: bytes, limit: int, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of every line longer than `limit` bytes (end excludes its newline).
+
+    A scan of newline positions, 16 MiB at a time: about 0.1 s for 200 MB.
+    """
+    n = len(data)
+    if n - start <= limit:
+        return []
+    arr = np.frombuffer(data, dtype=np.uint8)
+    out: list[tuple[int, int]] = []
+    line_start = start
+    for s in range(start, n, _SCAN_CHUNK):
+        nl = np.flatnonzero(arr[s : s + _SCAN_CHUNK] == 10) + s
+        if not len(nl):
+            continue
+        starts = np.concatenate(([line_start], nl[:-1] + 1))
+        for i in np.flatnonzero(nl - starts > limit):
+            out.append((int(starts[i]), int(nl[i])))
+        line_start = int(nl[-1]) + 1
+    if n - line_start > limit:
+        out.append((line_start, n))
+    return out
+
+
+def _mark_long_lines(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """The file with each long line replaced by a short marker naming its length (one field,
+    so that every CSV reader refuses it as a row, and the JSONL reader knows it)."""
+    parts: list[bytes] = []
+    pos = 0
+    for s, e in spans:
+        parts.append(data[pos:s])
+        parts.append(_LONG_MARK + str(e - s).encode() + b"\x00")
+        pos = e
+    parts.append(data[pos:])
+    return b"".join(parts)
+
+
+def _long_line_length(text: str | bytes) -> int | None:
+    """The length a marker line stands for (None: not a marker)."""
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    if not raw.startswith(_LONG_MARK):
+        return None
+    digits = raw[len(_LONG_MARK) :].rstrip(b"\r").rstrip(b"\x00")
+    return int(digits) if digits.isdigit() else None
+
+
+def _long_line_reject(row: int, length: int, limit: int) -> dict[str, Any]:
+    return _reject(
+        row,
+        "structure:line_too_long",
+        None,
+        None,
+        f"the line is {length:,} bytes, longer than the limit of {limits.size_text(limit)} "
+        f"({limits.MAX_LINE_BYTES_ENV}); not read",
+    )
+
+
+def _refuse_marked_values(
+    strings: dict[str, pa.Array], n: int, max_line: int
+) -> tuple[dict[str, pa.Array], int, list[dict[str, Any]]]:
+    """Rows whose value holds a long line's marker (the line was inside quotes) refused."""
+    mark = _LONG_MARK.decode()
+    rows = strings.pop("__row").to_numpy() if "__row" in strings else np.arange(1, n + 1)
+    hit = np.zeros(n, dtype=bool)
+    length = np.zeros(n, dtype=np.int64)
+    for arr in strings.values():
+        found = _ok(pc.match_substring(arr, mark))
+        for i in np.flatnonzero(found & ~hit):
+            value = arr[int(i)].as_py()
+            digits = value[value.index(mark) + len(mark) :].split("\x00", 1)[0]
+            length[i] = int(digits) if digits.isdigit() else 0
+        hit |= found
+    rejects = [
+        _long_line_reject(int(rows[i]), int(length[i]), max_line) for i in np.flatnonzero(hit)
+    ]
+    keep = pa.array(~hit)
+    out = {name: arr.filter(keep) for name, arr in strings.items()}
+    out["__row"] = pa.array(rows[~hit], pa.int64())
+    return out, int((~hit).sum()), rejects
+
+
 class _InvalidRows(Exception):
     pass
 
 
+def _block_size(max_line: int) -> int:
+    # A record may span lines (a quoted line break); pyarrow needs it inside one block.
+    return max(1 << 24, 4 * max_line)
+
+
+def _read_options(header: list[str], max_line: int, threads: bool) -> pacsv.ReadOptions:
+    return pacsv.ReadOptions(
+        block_size=_block_size(max_line), column_names=header, skip_rows=1, use_threads=threads
+    )
+
+
+def _convert_options(names: list[str]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        include_columns=names,
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+    )
+
+
 def _read_csv_fast(
-    body: pa.Buffer, header: list[str], names: list[str]
+    body: pa.Buffer, header: list[str], names: list[str], max_line: int = 1 << 20
 ) -> tuple[dict[str, pa.Array], int]:
     """Columns `names` as text. The header row is skipped and `header` (names stripped of
     surrounding spaces) used instead, so ` po_line` in a file is `po_line`."""
@@ -212,66 +459,144 @@ def _read_csv_fast(
 
     table = pacsv.read_csv(
         pa.BufferReader(body),
-        read_options=pacsv.ReadOptions(block_size=1 << 24, column_names=header, skip_rows=1),
+        read_options=_read_options(header, max_line, threads=True),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=names,
-            column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
+        convert_options=_convert_options(names),
     )
     if invalid:
         raise _InvalidRows()
     return {name: table.column(name).combine_chunks() for name in names}, table.num_rows
 
 
-def _read_csv_slow(
-    body: pa.Buffer, header: list[str], names: list[str]
+_BLANK = -1
+
+
+def _blank(text: str) -> bool:
+    stripped = text.strip()
+    return not stripped or stripped == '""'
+
+
+def _read_csv_serial(
+    body: pa.Buffer, header: list[str], names: list[str], max_line: int
 ) -> tuple[dict[str, pa.Array], int, list[dict[str, Any]]]:
-    """Rows with the wrong number of fields: Python's csv keeps exact row numbers."""
-    text = bytes(memoryview(body)).decode("utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader)
-    pos = {h: i for i, h in enumerate(header)}
-    cols: dict[str, list[str | None]] = {n: [] for n in names}
-    rejects: list[dict[str, Any]] = []
-    rows: list[int] = []
-    for i, rec in enumerate(reader, start=1):
-        if not rec or (len(rec) == 1 and not rec[0].strip()):
-            continue  # a blank line, or one of spaces and tabs only
-        if len(rec) != len(header):
-            rejects.append(
-                _reject(
-                    i,
-                    "structure:field_count",
-                    None,
-                    None,
-                    f"{len(rec)} fields, expected {len(header)}",
-                )
-            )
+    """Rows with the wrong number of fields (or marked too long): read again by pyarrow, on
+    one thread, which numbers each record it hands to the invalid-row handler (the header is
+    1; empty lines are not records, as in the fast read). So every valid row's number is
+    known, and memory is the same as the fast read's."""
+    # data row, fields, and what it is: _BLANK, a marked long line's length, or None
+    bad: list[tuple[int, int, int | None]] = []
+
+    def on_invalid(row: Any) -> str:
+        text = row.text or ""
+        what = _BLANK if _blank(text) else _long_line_length(text)
+        bad.append((int(row.number) - 1, int(row.actual_columns), what))
+        return "skip"
+
+    table = pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=_read_options(header, max_line, threads=False),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=_convert_options(names),
+    )
+    total = table.num_rows + len(bad)
+    skipped = np.array([b[0] for b in bad], dtype=np.int64)
+    rows = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), skipped, assume_unique=True)
+    rejects = []
+    for number, fields, what in bad:
+        if what == _BLANK:
             continue
-        rows.append(i)
-        for n in names:
-            v = rec[pos[n]]
-            cols[n].append(v if v != "" else None)
-    out = {n: pa.array(v, pa.string()) for n, v in cols.items()}
+        if what is not None:
+            rejects.append(_long_line_reject(number, what, max_line))
+        else:
+            rejects.append(_field_count_reject(number, fields, len(header)))
+    out = {name: table.column(name).combine_chunks() for name in names}
     out["__row"] = pa.array(rows, pa.int64())
     return out, len(rows), rejects
 
 
-def _arrow_reason(exc: Exception) -> str:
+def _field_count_reject(row: int, fields: int, expected: int) -> dict[str, Any]:
+    return _reject(
+        row, "structure:field_count", None, None, f"{fields} fields, expected {expected}"
+    )
+
+
+def _arrow_reason(exc: Exception, max_line: int) -> str:
     # pyarrow's message may quote the offending row: keep only its first clause.
     msg = str(exc).split(":", 1)[0]
+    if "straddl" in str(exc):
+        return (
+            f"the CSV cannot be parsed (a record spans more than "
+            f"{limits.size_text(_block_size(max_line))}: a quote left open?)"
+        )
     return f"the CSV cannot be parsed ({msg})"
 
 
 # --- JSONL ---------------------------------------------------------------------------------
 
 
-def _parse_jsonl(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> ParsedFile:
-    text = data.decode("utf-8-sig")
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+def _nesting_over(line: str, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects deeper than `limit` (strings ignored).
+    Counted only for a line with that many brackets at all: a flat line costs two counts."""
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    depth, in_str, escaped = 0, False, False
+    for ch in line:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _json_line(line: str) -> tuple[Any, str | None]:
+    """The decoded line, or why it is refused (`format:json_line`)."""
+    if _nesting_over(line, limits.MAX_JSON_DEPTH):
+        return None, f"nested deeper than {limits.MAX_JSON_DEPTH} levels"
+    try:
+        return json.loads(line, object_pairs_hook=_object_without_repeats), None
+    except _DuplicateKey as exc:
+        return None, f"duplicate key {_shown_name(exc.key)} in a JSON object"
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return None, f"nested deeper than {limits.MAX_JSON_DEPTH} levels"
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        return None, f"not valid JSON ({str(exc).split(':', 1)[0]})"
+
+
+def _parse_jsonl(
+    spec: FileSpec, key: str, data: bytes, hmac_key: bytes, max_line: int
+) -> ParsedFile:
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    long_lines = _long_lines(data, max_line, start)
+    if long_lines:
+        data = _mark_long_lines(data, long_lines)
     kept = spec.kept_columns
     known = {c.name for c in spec.columns}
     values: dict[str, list[Any]] = {c.name: [] for c in kept}
@@ -279,22 +604,22 @@ def _parse_jsonl(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Pars
     rejects: list[dict[str, Any]] = []
     seen_keys: set[str] = set()
     rows_in = 0
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+    pos, lineno, n = start, 0, len(data)
+    while pos < n:
+        end = data.find(b"\n", pos)
+        end = n if end < 0 else end
+        raw = data[pos:end]
+        pos, lineno = end + 1, lineno + 1
+        if not raw.strip():
             continue
         rows_in += 1
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejects.append(
-                _reject(
-                    lineno,
-                    "format:json_line",
-                    None,
-                    None,
-                    f"not valid JSON ({exc.msg} at column {exc.colno})",
-                )
-            )
+        length = _long_line_length(raw)
+        if length is not None:
+            rejects.append(_long_line_reject(lineno, length, max_line))
+            continue
+        obj, why = _json_line(raw.decode("utf-8"))
+        if why is not None:
+            rejects.append(_reject(lineno, "format:json_line", None, None, why))
             continue
         if not isinstance(obj, dict):
             rejects.append(
@@ -307,15 +632,16 @@ def _parse_jsonl(spec: FileSpec, key: str, data: bytes, hmac_key: bytes) -> Pars
             values[c.name].append(obj.get(c.name))
     if rows_in == 0:
         return _failed(spec, key, "empty_file", "the file has no JSON lines", hmac_key)
-    warnings = [f"extra field {k!r} dropped" for k in sorted(seen_keys - known)]
+    warnings = _extra_warnings("field", sorted(seen_keys - known))
     if rows:
         missing = [c.name for c in spec.columns if c.required and c.name not in seen_keys]
         if missing:
+            hint = _case_hint(missing, sorted(seen_keys))
             return _failed(
                 spec,
                 key,
                 "missing_columns",
-                f"missing required field(s) in every line: {', '.join(missing)}",
+                f"missing required field(s) in every line: {', '.join(missing)}{hint}",
                 hmac_key,
                 rows_in=rows_in,
             )
@@ -406,6 +732,52 @@ def _coerce_timestamps_slow(
     return typed, present & ~okm
 
 
+_MIN_TS = pd.Timestamp(limits.MIN_DATE).as_unit("us")
+_MAX_TS = pd.Timestamp(limits.MAX_DATE).as_unit("us") + pd.Timedelta(days=1)  # exclusive
+
+
+def _bounded(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Dates and timestamps outside the contract's range refused (nulled, with their mask);
+    decimals that overflow to infinity too. Other columns as they are."""
+    if col.type == "decimal":
+        beyond = ~_ok(pc.is_finite(arr)) & np.asarray(arr.is_valid(), dtype=bool)
+    elif col.type in ("date", "timestamp") and pa.types.is_timestamp(arr.type):
+        tz = arr.type.tz
+        lo = pa.scalar(_MIN_TS.tz_localize(tz) if tz else _MIN_TS, arr.type)
+        hi = pa.scalar(_MAX_TS.tz_localize(tz) if tz else _MAX_TS, arr.type)
+        beyond = _ok(pc.or_(pc.less(arr, lo), pc.greater_equal(arr, hi)))
+    else:
+        return arr, np.zeros(len(arr), dtype=bool)
+    if beyond.any():
+        arr = pc.if_else(pa.array(~beyond), arr, pa.scalar(None, arr.type))
+    return arr, beyond
+
+
+def _control_characters(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray, int]:
+    """(values, rows refused, rows repaired): a text value holding a control character is
+    refused, unless the column is free text: then the characters become U+FFFD."""
+    hit = _ok(pc.match_substring_regex(arr, CONTROL_CHARACTERS_RE))
+    none = np.zeros(len(arr), dtype=bool)
+    if not hit.any():
+        return arr, none, 0
+    if col.pii == "free_text":
+        fixed = pc.replace_substring_regex(arr, CONTROL_CHARACTERS_RE, REPLACEMENT_CHARACTER)
+        return fixed, none, int(hit.sum())
+    return arr, hit, 0
+
+
+def _escaped(value: Any) -> Any:
+    """A value with its control characters written as \\xNN, for a person to read."""
+    if not isinstance(value, str):
+        return value
+    return "".join(
+        f"\\x{ord(ch):02x}"
+        if (ord(ch) < 32 and ch not in "\t\n\r") or 127 <= ord(ch) <= 159
+        else ch
+        for ch in value
+    )
+
+
 def _raw(col: Column, value: Any) -> Any:
     if col.pii is not None:
         return MASK
@@ -439,6 +811,7 @@ def _build(
     typed: dict[str, pa.Array] = {}
     failed = np.zeros(n, dtype=bool)
     parts: list[pd.DataFrame] = []
+    warned: dict[str, int] = {}
     for col in spec.kept_columns:
         jv = json_values.get(col.name) if json_values is not None else None
         if jv is not None and col.type == "number":
@@ -452,6 +825,8 @@ def _build(
                 arr = pc.if_else(pa.array(~wrong), arr, None) if wrong.any() else arr
         else:
             arr, bad = _coerce(col, strings[col.name])
+        arr, beyond = _bounded(col, arr)
+        bad = bad | beyond
         if bad.any():
             idx = np.flatnonzero(bad)
             if jv is not None:
@@ -462,6 +837,7 @@ def _build(
             else:
                 raws = strings[col.name].take(pa.array(idx)).to_pylist()
             empty = [r is None for r in raws]
+            far = beyond[idx]
             parts.append(
                 pd.DataFrame(
                     {
@@ -475,13 +851,42 @@ def _build(
                             dtype=object,
                         ),
                         "message": [
-                            f"empty: {_EXPECTED[col.type]}" if e else _EXPECTED[col.type]
-                            for e in empty
+                            f"empty: {_EXPECTED[col.type]}"
+                            if e
+                            else (_OUT_OF_RANGE if f else _EXPECTED[col.type])
+                            for e, f in zip(empty, far, strict=True)
                         ],
                     }
                 )
             )
             failed |= bad
+        if col.type == "text" and len(arr):
+            arr, refused, replaced = _control_characters(col, arr)
+            rule = f"no_control_characters:{col.name}"
+            if replaced:
+                warned[rule] = replaced
+                warnings.append(
+                    f"control characters in {col.name} replaced by U+FFFD in {replaced} row(s) "
+                    f"({rule})"
+                )
+            if refused.any():
+                idx = np.flatnonzero(refused)
+                values = arr.take(pa.array(idx)).to_pylist()
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "_row": rows[idx],
+                            "rule": rule,
+                            "column": col.name,
+                            "raw_value": pd.Series(
+                                [_raw(col, _escaped(v)) for v in values], dtype=object
+                            ),
+                            "message": "holds a control character (NUL or another; shown as \\xNN)",
+                        }
+                    )
+                )
+                arr = pc.if_else(pa.array(~refused), arr, None)
+                failed |= refused
         out_name = col.name
         if col.pii == "hash":
             out_name = hashed_name(col.name)
@@ -505,7 +910,7 @@ def _build(
     rejected["raw_value"] = rejected["raw_value"].astype(object)
     for c in ("rule", "column", "message"):
         rejected[c] = rejected[c].astype("str")
-    return ParsedFile(spec, key, frame, rejected, None, warnings, n, failed_frame)
+    return ParsedFile(spec, key, frame, rejected, None, warnings, n, failed_frame, warned)
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:

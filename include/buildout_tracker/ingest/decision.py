@@ -1,6 +1,8 @@
 """What a feed-week run does with one landing file, decided before its bytes are parsed:
 refuse it for its name or place, leave it to the later week that took it, skip it as
-superseded, as a duplicate or as already done, or process it. The checks run in that order.
+superseded, refuse it for its size, skip it as a duplicate or as already done, or process it.
+The checks run in that order; the ones before the duplicate check need only the landing
+listing (`decide_before_reading`): a file too large is refused without being read.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from buildout_tracker import feeds
+from buildout_tracker.feeds import limits
+from buildout_tracker.feeds.parsing import too_large_reason
 from buildout_tracker.ingest.landing import Delivery
 from buildout_tracker.ingest.ledger import ContentIndex
 from buildout_tracker.ingest.report import INGESTED, QUARANTINED, FileOutcome
@@ -60,15 +64,15 @@ def layout_refusal(feed: str, delivery: Delivery, spec: Any) -> tuple[str, str] 
     return None
 
 
-def decide(
-    feed: str,
-    week: str,
-    delivery: Delivery,
-    spec: Any,
-    sha: str,
-    ledger: WeekLedger,
-    index: ContentIndex,
-) -> Decision:
+def too_large(delivery: Delivery) -> bool:
+    """Whether the listing says the file is above the size limit: its bytes are not read."""
+    return delivery.size > limits.max_file_bytes()
+
+
+def decide_before_reading(
+    feed: str, week: str, delivery: Delivery, spec: Any, ledger: WeekLedger
+) -> Decision | None:
+    """What the landing listing alone decides (None: the decision needs the file's bytes)."""
     refusal = layout_refusal(feed, delivery, spec)
     if refusal is not None:
         return Decision(Action.REFUSE, *refusal)
@@ -86,6 +90,28 @@ def decide(
         # Its rows and its failures no longer count; what it left in the lake stays.
         why = f"superseded: {ledger.replaced[key]['reason']}"
         return Decision(Action.SUPERSEDED, "superseded", why, earlier=earlier)
+    if too_large(delivery):
+        # Refused from the listing: reading it would cost the task its memory. Left in
+        # landing (nothing is copied to quarantine), like a file refused for its name.
+        reason = too_large_reason(delivery.size, limits.max_file_bytes()) + "; left in landing"
+        return Decision(Action.REFUSE, "file_too_large", reason)
+    return None
+
+
+def decide(
+    feed: str,
+    week: str,
+    delivery: Delivery,
+    spec: Any,
+    sha: str,
+    ledger: WeekLedger,
+    index: ContentIndex,
+) -> Decision:
+    early = decide_before_reading(feed, week, delivery, spec, ledger)
+    if early is not None:
+        return early
+    key = delivery.key
+    earlier = ledger.done.get(key)
     # The same bytes count once within their feed (docs/feeds.md: same content, any name, any
     # date), an empty file's too; another feed's file is never the original.
     owner = index.owner(sha, delivery, week)

@@ -14,6 +14,12 @@ from buildout_tracker.weeks import shift, week_dates
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def is_folder_marker(key: str) -> bool:
+    """A zero-byte "folder" object (`hiring/2026-11-28/`, what an S3 console's "Create
+    folder" writes): a name ending in "/" is never a file, whatever its size."""
+    return key.endswith("/")
+
+
 @dataclass(frozen=True)
 class Delivery:
     feed: str
@@ -32,7 +38,7 @@ def deliveries(landing: Bucket, feed: str, week: str) -> list[Delivery]:
     for day in week_dates(week):
         prefix = f"{feed}/{day.isoformat()}/"
         for obj in landing.iter(prefix):
-            if obj.key.endswith("/"):
+            if is_folder_marker(obj.key):
                 continue
             found.append(Delivery(feed, obj.key, day, obj.size))
     return sorted(found, key=lambda d: (d.delivery_date, d.key))
@@ -61,12 +67,13 @@ def misplaced(landing: Bucket, feed: str) -> list[str]:
     """Landing objects no week will ever read, for `feed`: files directly under `<feed>/` and
     folders under it that are not a delivery date. The reference feed (run every week, first)
     also reports what is outside every feed's folder. Delimiter listings: one entry per
-    folder, not per file, so the cost does not follow the number of files delivered."""
-    found = [o.key for o in landing.iter_top(f"{feed}/")]
+    folder, not per file, so the cost does not follow the number of files delivered. A folder
+    marker is not an object to report (the folder it marks is judged by its name)."""
+    found = [o.key for o in landing.iter_top(f"{feed}/") if not is_folder_marker(o.key)]
     found += [
         f"{feed}/{name}/" for name in landing.folders(f"{feed}/") if not _DATE_DIR.match(name)
     ]
     if feed == "reference":
-        found += [o.key for o in landing.iter_top("")]
+        found += [o.key for o in landing.iter_top("") if not is_folder_marker(o.key)]
         found += [f"{name}/" for name in landing.folders("") if name not in registry.NAMES]
-    return sorted(found)
+    return sorted(set(found))

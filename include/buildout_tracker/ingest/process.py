@@ -32,8 +32,8 @@ def process_file(
     ctx: Any,
 ) -> tuple[FileOutcome, pd.DataFrame | None, pd.DataFrame | None]:
     """Parse, check rows, split: the file's valid rows and its refused rows are written.
-    Returns the outcome, the parsed frame for the GX suite (which runs once per file kind,
-    `validation.py`) and the valid rows; both frames are None for a file refused whole."""
+    Returns the outcome, the parsed frame for the GX suite (`validation.py`: a result per
+    file) and the valid rows; both frames are None for a file refused whole."""
     from buildout_tracker import feeds
 
     with phase("ingest"):
@@ -80,7 +80,9 @@ def process_file(
     out.rows_in = int(parsed.rows_in)
     out.rows_valid = len(valid)
     out.rows_quarantined = len(rejected)
-    out.rule_stats = records(with_parse_rules(check.rule_stats, parsed.rejected, parsed.rows_in))
+    out.rule_stats = records(
+        with_parse_rules(check.rule_stats, parsed.rejected, parsed.rows_in, parsed.warned_rules)
+    )
     out.table_failures = [
         {"rule": r, "severity": s, "message": m} for (r, s, m) in check.table_failures
     ]
@@ -96,14 +98,25 @@ def process_file(
     return out, parsed.frame, valid
 
 
-def with_parse_rules(stats: pd.DataFrame, refused: pd.DataFrame, rows_in: int) -> pd.DataFrame:
+def with_parse_rules(
+    stats: pd.DataFrame,
+    refused: pd.DataFrame,
+    rows_in: int,
+    warned: dict[str, int] | None = None,
+) -> pd.DataFrame:
     """Rule results including the rules applied while parsing (`type:<column>`, a required
-    value left empty, `structure:field_count`, `format:json_line`), checked on every row read.
+    value left empty, `structure:field_count`, `structure:line_too_long`, `format:json_line`,
+    `no_control_characters:<column>`), checked on every row read; `warned` are the parse
+    rules of warning severity (control characters replaced in free text), rows kept.
     A parse rule and a row rule of the same id (`required:<column>`) count their rows once."""
+    rows: list[dict[str, Any]] = [
+        {"rule": rule, "severity": "warning", "level": "row",
+         "rows_checked": rows_in, "rows_failed": int(n)}
+        for rule, n in sorted((warned or {}).items())
+    ]  # fmt: skip
     if refused is None or not len(refused):
-        return stats
+        return pd.concat([pd.DataFrame(rows), stats], ignore_index=True) if rows else stats
     failed = refused.groupby("rule")["_row"].nunique()
-    rows = []
     for rule, n in failed.items():
         same = stats["rule"] == rule
         if same.any():

@@ -18,15 +18,17 @@ def rejected_rows(coercion: pd.DataFrame, rule_failures: pd.DataFrame) -> pd.Dat
     """One row per refused source row with every rule it broke (coercion and row rules)."""
     parts = []
     if coercion is not None and len(coercion):
-        cells = coercion.assign(
-            raw=[
-                f"{c}={v!r}" for c, v in zip(coercion["column"], coercion["raw_value"], strict=True)
-            ]
-        )
+        # A value refused in a column is shown as `column='value'`; a row refused whole (its
+        # shape, a JSON line) names no column and shows nothing: its message says why.
+        raw: list[str | None] = [
+            f"{c}={v!r}" if isinstance(c, str) and c else None
+            for c, v in zip(coercion["column"], coercion["raw_value"], strict=True)
+        ]
+        cells = coercion.assign(raw=pd.Series(raw, index=coercion.index, dtype=object))
         c = cells.groupby("_row", sort=True).agg(
             rules=("rule", lambda s: sorted(set(s))),
             detail=("message", lambda s: "; ".join(s)),
-            raw_values=("raw", lambda s: "; ".join(s)),
+            raw_values=("raw", lambda s: "; ".join(v for v in s if isinstance(v, str)) or None),
         )
         parts.append(c.reset_index())
     if rule_failures is not None and len(rule_failures):
