@@ -23,9 +23,12 @@ same rows and values, and the same unexpected counts and partial lists:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from .pii import mask_value
+from .rules import when_mask
 from .schema import SEVERITY_ORDER, Exp, RuleContext
 from .spec import FileSpec
 
@@ -158,7 +162,7 @@ class GxValidator:
             return self._splits[name]
         import great_expectations as gx
 
-        exps = [e for r in spec.all_rules if r.applies(ctx) for e in r.expect(ctx)]
+        exps = _expectations(spec, ctx)
         configs = vd.suite.expectation_configurations
         split = None
         if len(exps) == len(configs):
@@ -199,12 +203,50 @@ class GxValidator:
         `ctx` gives the week's facts (sites, currencies, status date, requisitions); rules
         that need an unknown fact are left out of the suite, as `check_rows` skips them.
         """
-        from great_expectations.core.run_identifier import RunIdentifier
-        from great_expectations.validator.v1_validator import Validator
-
         ctx = ctx or RuleContext()
         vd = self._validation(spec, ctx)
-        batch = _gx_frame(spec, frame, ctx)
+        validator, results = self._run_suite(spec, ctx, vd, _gx_frame(spec, frame, ctx))
+        return self._finish(spec, vd, validator, results, file_key, len(frame))
+
+    def validate_files(
+        self,
+        spec: FileSpec,
+        files: Sequence[tuple[str, pd.DataFrame]],
+        ctx: RuleContext | None = None,
+    ) -> list[GxFileResult]:
+        """One result per file, for files of one kind and one rule context.
+
+        GX's cost is mostly fixed per validation (about 1 s for a milestones suite, however
+        few its rows), so the files are validated together once. Every expectation is a map
+        over rows and each file's helper columns are derived from that file alone, so when
+        every expectation passes on the files together, each passes on every file alone; each
+        file then gets the group's result recounted on its own rows (its element and missing
+        counts; no row is unexpected). When anything fails together, or a result holds a
+        field this cannot recount, each file is validated on its own: a file's result is
+        never another file's.
+        """
+        ctx = ctx or RuleContext()
+        if len(files) <= 1:
+            return [self.validate(spec, frame, key, ctx) for key, frame in files]
+        vd = self._validation(spec, ctx)
+        batches = [_gx_frame(spec, frame, ctx) for _, frame in files]
+        validator, together = self._run_suite(spec, ctx, vd, pd.concat(batches, ignore_index=True))
+        exps = _by_identity(spec, ctx)
+        recounted = None
+        if together.success and exps is not None and len(exps) == len(together.results):
+            recounted = [_recounted(together, exps, batch) for batch in batches]
+        if recounted is None or any(r is None for r in recounted):
+            return [self.validate(spec, frame, key, ctx) for key, frame in files]
+        return [
+            self._finish(spec, vd, validator, mine, key, len(frame))
+            for (key, frame), mine in zip(files, recounted, strict=True)
+            if mine is not None
+        ]
+
+    def _run_suite(self, spec: FileSpec, ctx: RuleContext, vd: Any, batch: pd.DataFrame) -> Any:
+        """(GX validator, suite result) of the suite on a GX batch frame."""
+        from great_expectations.validator.v1_validator import Validator
+
         split = self._split_suite(spec, ctx, vd)
 
         def run(suite: Any, data: pd.DataFrame) -> tuple[Any, Any]:
@@ -215,28 +257,34 @@ class GxValidator:
             )
             return v, v.validate_expectation_suite(suite)
 
-        if split is None:
-            validator, results = run(vd.suite, batch)
-        else:
-            from great_expectations.validator.validator import calc_validation_statistics
-
-            wide_suite, wide_pos, narrow_suite, narrow_pos, narrow_cols = split
-            validator, results = run(wide_suite, batch)
-            _, side = run(narrow_suite, batch[[c for c in narrow_cols if c in batch.columns]])
-            by_pos = dict(zip(wide_pos + narrow_pos, results.results + side.results, strict=True))
-            results.results = [by_pos[i] for i in sorted(by_pos)]
-            stats = calc_validation_statistics(results.results)
-            results.success = stats.success
-            results.suite_name = vd.suite.name
-            results.statistics = {
-                "evaluated_expectations": stats.evaluated_expectations,
-                "successful_expectations": stats.successful_expectations,
-                "unsuccessful_expectations": stats.unsuccessful_expectations,
-                "success_percent": stats.success_percent,
-            }
         self._runs += 1
-        # data docs store results under the run name: no "/" allowed in it
-        run_name = file_key.replace("/", "__").replace("\\", "__")
+        if split is None:
+            return run(vd.suite, batch)
+        from great_expectations.validator.validator import calc_validation_statistics
+
+        wide_suite, wide_pos, narrow_suite, narrow_pos, narrow_cols = split
+        validator, results = run(wide_suite, batch)
+        _, side = run(narrow_suite, batch[[c for c in narrow_cols if c in batch.columns]])
+        by_pos = dict(zip(wide_pos + narrow_pos, results.results + side.results, strict=True))
+        results.results = [by_pos[i] for i in sorted(by_pos)]
+        stats = calc_validation_statistics(results.results)
+        results.success = stats.success
+        results.suite_name = vd.suite.name
+        results.statistics = {
+            "evaluated_expectations": stats.evaluated_expectations,
+            "successful_expectations": stats.successful_expectations,
+            "unsuccessful_expectations": stats.unsuccessful_expectations,
+            "success_percent": stats.success_percent,
+        }
+        return validator, results
+
+    def _finish(
+        self, spec: FileSpec, vd: Any, validator: Any, results: Any, file_key: str, rows: int
+    ) -> GxFileResult:
+        """Name the result for its file, scrub it, store it (Data Docs), summarise it."""
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run_name = _run_name(file_key)
         run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
         meta_out: Any = results.meta
         meta_out.update(
@@ -287,7 +335,7 @@ class GxValidator:
             max_severity_failure=max_sev,
             failed_rules=failed,
             results=_jsonable(results.to_json_dict()),
-            element_count=len(frame),
+            element_count=rows,
             descriptions={r.id: r.description for r in spec.all_rules},
         )
 
@@ -339,6 +387,139 @@ class GxValidator:
         context.build_data_docs(site_names=[DOCS_SITE])
         make_offline(out_dir, notes_from_context(context))
         return out_dir / "index.html"
+
+
+_RUN_NAME_MAX = 150  # bytes; Data Docs make a folder of it (a local folder name holds 255)
+
+
+def _run_name(file_key: str) -> str:
+    """The run name a file's result is stored under, which Data Docs make a folder of: the
+    key with "/" as "__" (`procurement__2026-11-25__po_lines_1.csv`; Data Docs encode what a
+    link must). A name too long for a folder, or with a character that is not printable, is
+    cut and made printable, and a digest of the key keeps two such keys apart."""
+    flat = file_key.replace("/", "__").replace("\\", "__")
+    if len(flat.encode()) <= _RUN_NAME_MAX and flat.isprintable():
+        return flat
+    plain = "".join(ch if ch.isprintable() else "_" for ch in flat)
+    plain = plain.encode()[: _RUN_NAME_MAX - 10].decode("utf-8", "ignore")
+    return f"{plain}-{hashlib.sha256(file_key.encode()).hexdigest()[:8]}"
+
+
+def _expectations(spec: FileSpec, ctx: RuleContext) -> list[Exp]:
+    """The suite's expectations, GX-free, in suite order (`build_suite`)."""
+    return [e for r in spec.all_rules if r.applies(ctx) for e in r.expect(ctx)]
+
+
+def _by_identity(spec: FileSpec, ctx: RuleContext) -> dict[tuple[Any, ...], Exp] | None:
+    """Each GX-free expectation by what names it in a GX result: its rule, its type and its
+    columns (None if two would share a name)."""
+    out: dict[tuple[Any, ...], Exp] = {}
+    for rule in spec.all_rules:
+        if not rule.applies(ctx):
+            continue
+        for e in rule.expect(ctx):
+            ident = (
+                rule.id,
+                re.sub(r"(?<!^)(?=[A-Z])", "_", e.kind).lower(),
+                _columns_key(e.kwargs),
+            )
+            if ident in out:
+                return None
+            out[ident] = e
+    return out
+
+
+def _columns_key(kwargs: Any) -> tuple[Any, ...]:
+    kw = dict(kwargs)
+    return (
+        kw.get("column"),
+        kw.get("column_A"),
+        kw.get("column_B"),
+        tuple(kw.get("column_list") or ()),
+    )
+
+
+# The fields of a passing map expectation's BASIC result, and how each is counted on a file.
+_NULL_KINDS = ("ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeNull")
+_RECOUNTED_KEYS = frozenset(
+    {
+        "element_count",
+        "unexpected_count",
+        "unexpected_percent",
+        "partial_unexpected_list",
+        "missing_count",
+        "missing_percent",
+        "unexpected_percent_total",
+        "unexpected_percent_nonmissing",
+    }
+)
+
+
+def _missing(exp: Exp, batch: pd.DataFrame, domain: pd.Series) -> int | None:
+    """The rows of the domain GX leaves out as missing (None: GX counts no missing)."""
+    kw = dict(exp.kwargs)
+    if exp.kind in _NULL_KINDS:
+        return None
+    if "column" in kw:
+        return int((batch[kw["column"]].isna() & domain).sum())
+    if "column_A" in kw:
+        a, b = batch[kw["column_A"]].isna(), batch[kw["column_B"]].isna()
+        ignore = kw.get("ignore_row_if", "both_values_are_missing")
+        either = {"either_value_is_missing": a | b, "both_values_are_missing": a & b}
+        if ignore not in either:
+            raise KeyError(ignore)
+        return int((either[ignore] & domain).sum())
+    if "column_list" in kw:
+        nulls = batch[list(kw["column_list"])].isna()
+        ignore = kw.get("ignore_row_if", "all_values_are_missing")
+        by = {
+            "all_values_are_missing": nulls.all(axis=1),
+            "any_value_is_missing": nulls.any(axis=1),
+        }
+        if ignore not in by:
+            raise KeyError(ignore)
+        return int((by[ignore] & domain).sum())
+    raise KeyError(exp.kind)
+
+
+def _recounted(together: Any, exps: dict[tuple[Any, ...], Exp], batch: pd.DataFrame) -> Any:
+    """The passing suite result of several files, recounted on one file's GX batch: the same
+    expectations, all successful, with that file's element and missing counts (None when a
+    result holds a field this does not know how to recount)."""
+
+    def pct(num: int, den: int) -> float | None:
+        return num / den * 100 if den else None
+
+    mine = copy.deepcopy(together)
+    for r in mine.results:
+        cfg: Any = r.expectation_config
+        exp = exps.get(((cfg.meta or {}).get("rule"), cfg.type, _columns_key(cfg.kwargs)))
+        res = dict(r.result or {})
+        if exp is None or not r.success or not set(res) <= _RECOUNTED_KEYS:
+            return None
+        domain = (
+            when_mask(batch, exp.when)
+            if exp.when is not None
+            else pd.Series(True, index=batch.index)
+        )
+        n = int(domain.sum())
+        try:
+            missing = _missing(exp, batch, domain)
+        except KeyError:
+            return None
+        nonmissing = n - (missing or 0)
+        counted: dict[str, Any] = {
+            "element_count": n,
+            "unexpected_count": 0,
+            "unexpected_percent": pct(0, n if missing is None else nonmissing),
+            "partial_unexpected_list": [],
+            "missing_count": missing,
+            "missing_percent": None if missing is None else pct(missing, n),
+            "unexpected_percent_total": pct(0, n),
+            "unexpected_percent_nonmissing": pct(0, nonmissing),
+        }
+        r.result = {k: counted[k] for k in res}
+    return mine
 
 
 def _no_batch_fingerprint() -> None:
