@@ -17,3 +17,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `procurement_weekly` (
 PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/procurement_weekly/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.week.type' = 'injected',
+  'storage.location.template' = 's3://buildout-lake/curated/procurement_weekly/week=${week}/'
+)

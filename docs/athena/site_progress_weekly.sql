@@ -30,3 +30,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `site_progress_weekly` (
 PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/site_progress_weekly/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.week.type' = 'injected',
+  'storage.location.template' = 's3://buildout-lake/curated/site_progress_weekly/week=${week}/'
+)

@@ -222,10 +222,14 @@ def ingest_and_emit(feed: str, asset: Any) -> dict[str, Any]:
     """The body of an ingest task: the feed's week, its counts put on the asset event."""
     from airflow.sdk import get_current_context
 
+    from buildout_tracker.orchestration.lineage import recorded
+    from buildout_tracker.pipeline.runtime import Runtime
     from buildout_tracker.pipeline.steps import run_ingest_task
 
     context = get_current_context()
-    summary = run_ingest_task(feed, checked_week(context), context["run_id"])
+    week = checked_week(context)
+    with recorded(Runtime.from_airflow(context["run_id"])) as rt:  # OpenLineage, when configured
+        summary = run_ingest_task(feed, week, context["run_id"], rt=rt)
     context["outlet_events"][asset].extra = summary
     return summary
 
@@ -236,6 +240,8 @@ def publish_and_emit(weeks: list[str], asset: Any) -> list[dict[str, Any]]:
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
+    from buildout_tracker.orchestration.lineage import recorded
+    from buildout_tracker.pipeline.runtime import Runtime
     from buildout_tracker.pipeline.steps import NothingToPublish, run_publish_task
     from buildout_tracker.publish import AuditFailed
     from buildout_tracker.publish.withdraw import WeekWithdrawn
@@ -244,14 +250,15 @@ def publish_and_emit(weeks: list[str], asset: Any) -> list[dict[str, Any]]:
     context = get_current_context()
     explicit = bool((context.get("params") or {}).get("week"))
     results = []
-    for week in weeks:
-        try:
-            results.append(run_publish_task(week, context["run_id"], explicit=explicit))
-        except (NothingToPublish, WeekWithdrawn) as exc:
-            log.warning("%s not published: %s", week, exc)
-            results.append({"week": week, "skipped": str(exc)})
-        except (AuditFailed, MissingFxRate) as exc:  # no retry changes the week's inputs
-            raise AirflowFailException(str(exc)) from None
+    with recorded(Runtime.from_airflow(context["run_id"])) as rt:  # OpenLineage, when configured
+        for week in weeks:
+            try:
+                results.append(run_publish_task(week, context["run_id"], rt=rt, explicit=explicit))
+            except (NothingToPublish, WeekWithdrawn) as exc:
+                log.warning("%s not published: %s", week, exc)
+                results.append({"week": week, "skipped": str(exc)})
+            except (AuditFailed, MissingFxRate) as exc:  # no retry changes the week's inputs
+                raise AirflowFailException(str(exc)) from None
     extra: dict[str, Any] = {"weeks": weeks, "published": results}
     context["outlet_events"][asset].extra = extra
     return results
@@ -261,12 +268,15 @@ def check_freshness(context: Any) -> list[dict[str, Any]]:
     """The body of the freshness watchdog: the week that closed before the run's tick."""
     from dataclasses import asdict
 
+    from buildout_tracker.orchestration.lineage import recorded
     from buildout_tracker.pipeline import freshness
     from buildout_tracker.pipeline.runtime import Runtime
 
     now = context.get("logical_date") or context.get("run_after") or datetime.now(UTC)
     week = previous_week_of(now)
-    found = freshness.check(Runtime.from_airflow(context["run_id"]), week, now)
+    # It reads no object, only the landing folders' listing: those are its inputs.
+    with recorded(Runtime.from_airflow(context["run_id"]), listings_are_inputs=True) as rt:
+        found = freshness.check(rt, week, now)
     for f in found:
         log.info("%s %s: %s file(s), due %s%s", f.feed, week, f.files, f.due,
                  " LATE" if f.late else "")  # fmt: skip
