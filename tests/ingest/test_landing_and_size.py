@@ -55,6 +55,21 @@ def test_a_file_above_the_size_limit_is_refused_from_the_listing(
     assert again.processed == [] and again.summary() == report.summary()
 
 
+def test_a_file_ingested_before_the_limit_was_lowered_stands_on_a_rerun(
+    rt: pipeline.Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_reference(rt.landing)
+    body = b.po_lines_csv([b.po_line(i) for i in range(1, 50)])
+    rt.landing.put_bytes("procurement/2026-09-08/po_lines_full.csv", body)
+    first = run_procurement(rt, W37)
+    monkeypatch.setenv("BUILDOUT_MAX_FILE_BYTES", "1000")
+    again = run_procurement(rt, W37)
+    assert [(f.outcome, f.rule) for f in again.files if f.kind == "po_lines"] == [
+        ("ingested", None)
+    ]
+    assert again.summary() == first.summary() and len(po_state(rt, W37)) == 49
+
+
 def test_zero_byte_folder_objects_are_not_files(rt: pipeline.Runtime) -> None:
     """`hiring/2026-09-16/requisitions_dir.csv/`, what an S3 console's "Create folder" writes,
     was an empty requisitions file that froze the ATS snapshot; `milestones/2026-09-16/` and

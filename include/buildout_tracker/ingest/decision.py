@@ -91,6 +91,9 @@ def decide_before_reading(
         why = f"superseded: {ledger.replaced[key]['reason']}"
         return Decision(Action.SUPERSEDED, "superseded", why, earlier=earlier)
     if too_large(delivery):
+        if earlier is not None and earlier.outcome == INGESTED and earlier.size == delivery.size:
+            # ingested by an earlier run of the week under a higher limit: it stands
+            return Decision(Action.ALREADY_DONE, earlier=earlier)
         # Refused from the listing: reading it would cost the task its memory. Left in
         # landing (nothing is copied to quarantine), like a file refused for its name.
         reason = too_large_reason(delivery.size, limits.max_file_bytes()) + "; left in landing"
