@@ -181,9 +181,11 @@ def client_from_airflow(conn_id: str = S3_CONN_ID) -> Any:
     return S3Hook(aws_conn_id=conn_id, config=config).get_conn()
 
 
-class LakeError(RuntimeError):
+class LakeError(OSError):
     """An S3 request that failed for good (not retryable, or retried as far as the policy
-    allows); the message names the operation and the object."""
+    allows); the message names the operation and the object. An I/O error, not a
+    `RuntimeError`: a task catching its own refusals (`except RuntimeError`: a blocked week,
+    a failed audit) to fail without retries lets this one fail with retries."""
 
     def __init__(
         self,

@@ -212,3 +212,26 @@ def test_the_airflow_client_has_the_same_policy(monkeypatch: pytest.MonkeyPatch)
     assert (config.connect_timeout, config.read_timeout) == (5.0, 60.0)
     assert config.response_checksum_validation == "when_required"
     assert "x" in (config.user_agent_extra or "")
+
+
+def test_a_task_that_cannot_write_fails_naming_the_object(
+    proxy: FaultProxy, through_proxy: tuple[Bucket, Bucket], validator: object
+) -> None:
+    """What the task log shows: the error names the object, the code, the attempts; and it
+    is not a RuntimeError, so the task's own no-retry refusals do not swallow it."""
+    from buildout_tracker import pipeline
+    from buildout_tracker.pipeline import steps
+    from tests.publish import helpers as h
+
+    landing, lake = through_proxy
+    h.deliver(landing, h.W37, skip=("reference", "procurement", "milestones", "hiring"))
+    rt = pipeline.Runtime(landing, lake, b"test-hmac-key", run_id="denied")
+    rt._validator = validator
+    proxy.add(Rule("access_denied", action="PutObject", key=r"^state/fx_rates/", max_faults=None))
+    with pytest.raises(LakeError) as caught:
+        steps.run_ingest_task("fx_rates", h.W37, "denied", rt)
+    assert str(caught.value).startswith(
+        f"S3 PutObject s3://{lake.name}/state/fx_rates/week={h.W37}/fx_rates.parquet failed: "
+        "AccessDenied (HTTP 403)"
+    ), caught.value
+    assert not isinstance(caught.value, RuntimeError)
