@@ -3,6 +3,7 @@ the week's rule results and last week's published tables, as one `WeekInputs`.""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -13,6 +14,8 @@ from buildout_tracker.ingest.report import read_report
 from buildout_tracker.lake import Bucket
 from buildout_tracker.model import FeedWeekStatus, WeekInputs
 from buildout_tracker.weeks import previous, status_date
+
+log = logging.getLogger(__name__)
 
 # Every feed's week, reference included (its delivery row in data_quality_weekly; the
 # scorecard greys areas only on the feeds whose status matters to it).
@@ -109,9 +112,37 @@ def dq_rule_rows(lake: Bucket, week: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+class PriorWeekIncomplete(RuntimeError):
+    """The week before stopped half-way through a republication: publish it first."""
+
+
 def read_published(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
     """A week's published tables, read through its manifest (empty when never published)."""
-    manifest = lake.get_json_or_none(zones.manifest_key(week))
+    return _tables_of(lake, lake.get_json_or_none(zones.manifest_key(week)))
+
+
+def read_prior(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
+    """Last week's published tables, for this week's `*_prior` columns. A publication of
+    last week in progress (its lease held) is waited for; one that stopped half-way (its
+    manifest taken down, the previous one kept aside) is an error, not an empty prior."""
+    from buildout_tracker.publish import lease
+
+    prior = previous(week)
+    manifest = lake.get_json_or_none(zones.manifest_key(prior))
+    if manifest is None and lease.held_by_other(lake, prior) is not None:
+        log.warning("%s: %s is being published: waiting for it (its tables are %s's prior)",
+                    week, prior, week)  # fmt: skip
+        lease.wait_until_free(lake, prior)
+        manifest = lake.get_json_or_none(zones.manifest_key(prior))
+    if manifest is None and lake.exists(lease.previous_manifest_key(prior)):
+        raise PriorWeekIncomplete(
+            f"{prior}'s republication stopped half-way (no manifest; "
+            f"{lease.previous_manifest_key(prior)} kept): publish {prior} again, then {week}"
+        )
+    return _tables_of(lake, manifest)
+
+
+def _tables_of(lake: Bucket, manifest: dict[str, Any] | None) -> dict[str, pd.DataFrame]:
     if manifest is None:
         return {}
     return {
@@ -141,7 +172,7 @@ def load_week_inputs(lake: Bucket, week: str) -> WeekInputs:
         offers=_state(lake, "offers", week),
         feed_status=feed_statuses(lake, week),
         dq_rules=dq_rule_rows(lake, week),
-        prior=read_published(lake, previous(week)),
+        prior=read_prior(lake, week),
     )
 
 

@@ -1,8 +1,22 @@
-"""Writing a week's publication: stage every table under `curated/_staging/` (invisible to
-readers, which skip `_` names), check what was staged, copy each into place as one object per
-week partition (one PUT or COPY is atomic: a reader sees the old partition or the new one),
-and write the manifest last. Tables built on a feed blocked for the week are withheld: the
-partition an earlier run published stays, and the manifest says why."""
+"""Writing a week's publication, under the week's lease (`lease.py`): stage every table
+under `curated/_staging/` (invisible to readers, which skip `_` names), check what was
+staged, copy each into place as one object per week partition (one PUT or COPY is atomic: a
+reader sees the old partition or the new one), and write the manifest last. Tables built on
+a feed blocked for the week are withheld: the partition an earlier run published stays, and
+the manifest says why.
+
+A manifest never names an object whose bytes are not the ones it describes: when a
+republication changes a table (a late file, a correction), the manifest in place is taken
+down before the first changed table is copied (kept meanwhile under
+`curated/_publishing/week=W/previous-manifest.json`, for the withheld tables' entries) and
+the new one is written after the last: meanwhile the week reads as "publication in progress"
+(no manifest), never as a manifest with a table of another run. A republication that changes
+no table (a re-run, a retry) rewrites the same bytes and leaves the manifest up throughout.
+
+Order of the writes, each checked against the lease first: lease, staged tables, [previous
+manifest kept, manifest taken down], tables copied into place, manifest; then the clean-up
+(previous manifest, staging, lease). Killed at any point, the next run of the week finishes
+the job with the same bytes."""
 
 from __future__ import annotations
 
@@ -18,6 +32,7 @@ import pyarrow.parquet as pq
 from buildout_tracker import settings, zones
 from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
 from buildout_tracker.model import TABLE_FEEDS, WeekInputs
+from buildout_tracker.publish import lease
 from buildout_tracker.publish.inputs import input_files
 from buildout_tracker.weeks import status_date
 
@@ -51,31 +66,88 @@ def write_week(
     fail_after: int | None,
 ) -> PublishResult:
     withheld = withheld_tables(inputs)
-    staged: dict[str, tuple[str, bytes]] = {}
+    data = {name: parquet_bytes(t) for name, t in tables.items() if name not in withheld}
+    held = lease.Lease.acquire(lake, week, run_id)
+    try:
+        result = _write_week(lake, held, week, run_id, inputs, tables, data, withheld, fail_after)
+    finally:
+        held.release()  # a failed run gives the week back at once (a killed one: on expiry)
+    return result
+
+
+def _write_week(
+    lake: Bucket,
+    held: lease.Lease,
+    week: str,
+    run_id: str,
+    inputs: WeekInputs,
+    tables: dict[str, pa.Table],
+    data: dict[str, bytes],
+    withheld: dict[str, str],
+    fail_after: int | None,
+) -> PublishResult:
     staging = f"{zones.staging_prefix(week)}{_safe(run_id)}/"
-    for name, table in tables.items():
-        if name in withheld:
-            continue
-        data = parquet_bytes(table)
+    staged: dict[str, str] = {}
+    for name, payload in data.items():
         key = f"{staging}{name}.parquet"
-        lake.put_bytes(key, data, "application/vnd.apache.parquet")
-        staged[name] = (key, data)
-    for name, (key, data) in staged.items():  # what is staged is what was computed
-        if hashlib.sha256(lake.get_bytes(key)).digest() != hashlib.sha256(data).digest():
+        held.check()
+        lake.put_bytes(key, payload, "application/vnd.apache.parquet")
+        staged[name] = key
+    for name, key in staged.items():  # what is staged is what was computed
+        if hashlib.sha256(lake.get_bytes(key)).digest() != hashlib.sha256(data[name]).digest():
             raise RuntimeError(f"staged {name} for {week} does not match what was written")
 
+    live = lake.get_json_or_none(zones.manifest_key(week))
+    kept = lake.get_json_or_none(lease.previous_manifest_key(week))
+    previous = live if live is not None else (kept or {})  # the last whole publication
+    manifest = _manifest(lake, week, run_id, inputs, tables, data, withheld, previous)
+    described = (live or {}).get("tables", {})
+
     published: dict[str, str] = {}
-    for i, (name, (key, _)) in enumerate(staged.items()):
+    for i, (name, key) in enumerate(staged.items()):
         if fail_after is not None and i >= fail_after:
             raise RuntimeError(f"publication of {week} interrupted after {i} tables (test)")
         dest = zones.table_key(name, week)
-        lake.client.copy_object(
-            Bucket=lake.name, Key=dest, CopySource={"Bucket": lake.name, "Key": key}
-        )
+        old = described.get(name, {})
+        if (
+            live is not None
+            and old.get("files")
+            and old.get("sha256") != manifest["tables"][name]["sha256"]
+        ):
+            # The manifest up names this partition with other bytes: take it down first.
+            held.check()
+            lake.put_bytes(lease.previous_manifest_key(week), json_bytes(live), "application/json")
+            held.check()
+            lake.delete([zones.manifest_key(week)])
+            live, described = None, {}
+        held.check()
+        lake.copy(key, dest)
         published[name] = dest
-    lake.delete_prefix(zones.staging_prefix(week))  # this run's and interrupted runs'
 
-    previous = lake.get_json_or_none(zones.manifest_key(week)) or {}
+    held.check()
+    lake.put_bytes(zones.manifest_key(week), json_bytes(manifest), "application/json")
+    if kept is not None or lake.exists(lease.previous_manifest_key(week)):
+        lake.delete([lease.previous_manifest_key(week)])
+    lake.delete_prefix(zones.staging_prefix(week))  # this run's and interrupted runs'
+    return PublishResult(
+        week=week,
+        manifest_uri=lake.uri(zones.manifest_key(week)),
+        tables={n: lake.uri(k) for n, k in published.items()},
+        rows={n: tables[n].num_rows for n in published},
+        scorecard=tables["program_scorecard"].to_pandas(),
+    )
+
+
+def _manifest(
+    lake: Bucket,
+    week: str,
+    run_id: str,
+    inputs: WeekInputs,
+    tables: dict[str, pa.Table],
+    data: dict[str, bytes],
+    withheld: dict[str, str],
+    previous: dict[str, Any],
+) -> dict[str, Any]:
     before = previous.get("tables", {})
     manifest: dict[str, Any] = {
         "week": week,
@@ -85,14 +157,14 @@ def write_week(
         "inputs": input_files(lake, week),
         "tables": {
             name: {
-                "files": [published[name]],
-                "uris": [lake.uri(published[name])],
+                "files": [zones.table_key(name, week)],
+                "uris": [lake.uri(zones.table_key(name, week))],
                 "rows": tables[name].num_rows,
-                "sha256": hashlib.sha256(staged[name][1]).hexdigest(),
+                "sha256": hashlib.sha256(data[name]).hexdigest(),
                 "row_content_sha256": row_content_sha256(tables[name]),
                 "schema": [
                     {"name": f.name, "type": str(f.type)}
-                    for f in pq.read_schema(pa.BufferReader(staged[name][1]))
+                    for f in pq.read_schema(pa.BufferReader(data[name]))
                 ],
             }
             for name in tables
@@ -110,14 +182,7 @@ def write_week(
             entry["kept_from_run"] = old.get("kept_from_run") or previous.get("run_id")
         manifest["tables"][name] = {**entry, "withheld": reason}
     manifest["tables"] = {n: manifest["tables"][n] for n in tables}
-    lake.put_bytes(zones.manifest_key(week), json_bytes(manifest), "application/json")
-    return PublishResult(
-        week=week,
-        manifest_uri=lake.uri(zones.manifest_key(week)),
-        tables={n: lake.uri(k) for n, k in published.items()},
-        rows={n: tables[n].num_rows for n in published},
-        scorecard=tables["program_scorecard"].to_pandas(),
-    )
+    return manifest
 
 
 def withheld_tables(inputs: WeekInputs) -> dict[str, str]:
