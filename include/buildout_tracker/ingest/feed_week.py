@@ -3,6 +3,14 @@ recorded in the ledger, decided (`decision.py`), and when new parsed, checked an
 (`process.py`) and validated by GX (`validation.py`); then the week's block decision
 (`blocking.py`) and its report. Nothing is lost: the raw file stays in landing, refused rows
 and files go to quarantine with every rule they broke, and a re-run skips what is done.
+
+With `commit=False` the run writes neither its report nor its ledger record: the caller
+writes the report once the state is written, and commits the ledger
+(`ledger.commit_week`) as the step's last write, after its Data Docs and alerts, so that a
+step killed anywhere before is redone whole by its next run (`pipeline.steps.ingest`).
+Every object a run writes is the same bytes for the same landing files and the same state
+(only the run id and the quarantine time differ), so two overlapping runs of one feed-week
+leave what either would have left alone.
 """
 
 from __future__ import annotations
@@ -47,8 +55,10 @@ def ingest_feed_week(
     hmac_key: bytes,
     validator: Any,
     run_id: str = "manual",
+    commit: bool = True,
 ) -> FeedWeekReport:
-    """Ledger, parse, rules, GX and split for every file of the feed's week."""
+    """Ledger, parse, rules, GX and split for every file of the feed's week; with `commit`,
+    the ledger record and the report too (module docstring)."""
     done = ledger.previous_run(lake, feed, week)
     found, late = _files_of_week(landing, lake, feed, week, done or {})
     week_ledger = WeekLedger(
@@ -56,7 +66,9 @@ def ingest_feed_week(
         rerun=done is not None,
         late=frozenset(d.key for d in late),
         replaced=ledger.superseded_files(lake, feed, week),
-        taken_late_by=lambda key: ledger.taken_late_by(lake, feed, key),
+        # A file that landed after this week's first run: a later week's run may be taking
+        # it at this moment; the first to claim it takes it.
+        taken_late_by=lambda key: ledger.claim_late(lake, feed, key, week),
     )
     index = ledger.ContentIndex(lake)
     contexts = RuleContexts(lake, week)
@@ -104,18 +116,39 @@ def ingest_feed_week(
         ):
             ids = lake.read_frame(earlier.validated_key)["req_id"]
             contexts.learn_requisitions(earlier.delivery_date, ids.dropna().astype(str))
+        if decision.action is Action.DUPLICATE and base.kind == "requisitions":
+            # A repeated requisitions file stands for its original's rows in its own delivery
+            # (the hiring state reads it so): its offers are checked against those req_ids.
+            original = decision.duplicate_of or ""
+            here = [o.validated_key for o in outcomes if o.key == original and o.validated_key]
+            day = original.split("/")[1] if original.count("/") >= 2 else ""
+            validated = (
+                here[0]
+                if here
+                else (
+                    ledger.ingested_validated_key(
+                        lake, feed, week_key(date.fromisoformat(day)), original
+                    )
+                    if len(day) == 10
+                    else None
+                )
+            )
+            if validated:
+                ids = lake.read_frame(validated)["req_id"]
+                contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
     validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes, processed=processed)
     stray = misplaced(landing, feed)
-    report.misplaced_new = ledger.new_misplaced(lake, feed, stray)
+    report.misplaced_new = ledger.new_misplaced(lake, feed, stray, record=commit)
     report.stray_warnings.extend(
         f"{key} is not in a delivery folder <feed>/<YYYY-MM-DD>/: no week reads it; left in landing"
         for key in stray
     )
     decide_block(report)
-    ledger.record_week(lake, feed, week, outcomes)
-    save_report(lake, report)
+    if commit:
+        ledger.record_week(lake, feed, week, outcomes)
+        save_report(lake, report)
     return report
 
 
@@ -125,11 +158,15 @@ def _files_of_week(
     """The week's files in processing order (file kinds in the registry's order, then
     delivery date and key), with the late files of earlier weeks this run takes."""
     found = deliveries(landing, feed, week)
-    late = [
-        d
-        for d in late_deliveries(landing, lake, feed, week, settings.late_lookback_weeks())
-        if d.key not in done
-    ]
+    late = []
+    for d in late_deliveries(landing, lake, feed, week, settings.late_lookback_weeks()):
+        if d.key in done:
+            continue
+        taker = ledger.claim_late(lake, feed, d.key, week)
+        if taker != week:  # its own week's re-run, or another week's run, claimed it first
+            log.info("%s %s: %s landed late; taken by %s's run", feed, week, d.key, taker)
+            continue
+        late.append(d)
     # Late files an earlier run of this week took stay this week's (a re-run is a no-op).
     in_week = {d.key for d in found}
     taken = [
@@ -139,7 +176,6 @@ def _files_of_week(
     ]
     for d in late:
         log.warning("%s %s: %s landed after its week ran: taken by this run", feed, week, d.key)
-        ledger.mark_taken_late(lake, feed, d.key, week)
     order = {kind: i for i, kind in enumerate(registry.feed(feed).kinds)}
 
     def rank(d: Delivery) -> tuple[int, date, str]:

@@ -12,6 +12,11 @@ state as of the latest earlier week, never from the whole history.
 A blocked feed-week leaves its state as it was: W's state is W-1's, carried forward.
 Each state object records the checksum of the state it was built on, so a week whose base
 changed later (an earlier week re-run with new deliveries) is detected and named.
+
+Runs of two weeks may overlap (a re-run of W while W+1 runs): W+1 may be built on W's
+state before the re-run replaced it. The check after every run (`stale_later_weeks`) looks
+at the run's own week too, not only at later ones: whichever of the two runs finishes
+last sees the mismatch and names W+1.
 """
 
 from __future__ import annotations
@@ -117,9 +122,11 @@ def _write_state(
 
 
 def stale_later_weeks(lake: Bucket, name: str, week: str) -> list[str]:
-    """Later weeks whose state no longer follows from the state before them (need a re-run):
-    the first whose base changed, and every week after it, since each is built on the last."""
-    weeks = [w for w in _weeks_with_state(lake, name) if parse_week(w) > parse_week(week)]
+    """Weeks from `week` on whose state no longer follows from the state before them (need
+    a re-run): the first whose base changed, and every week after it, since each is built
+    on the last. `week` itself is among them when the state it was built on changed while
+    it ran (another run replaced it: module docstring)."""
+    weeks = [w for w in _weeks_with_state(lake, name) if parse_week(w) >= parse_week(week)]
     for i, w in enumerate(weeks):
         meta = lake.get_json_or_none(zones.state_meta(name, w)) or {}
         base_week = meta.get("base_week")
@@ -289,7 +296,7 @@ def _hiring_snapshot(
     for kind in HIRING_KINDS:
         parts = []
         for f in (f for f in files if f.kind == kind):
-            key = f.validated_key if f.outcome == INGESTED else _validated_key_of(lake, f)
+            key = f.validated_key if f.outcome == INGESTED else _validated_key_of(lake, f, report)
             if key is None:
                 return None, f"no validated rows found for {f.key}"
             parts.append(lake.read_frame(key))
@@ -299,10 +306,14 @@ def _hiring_snapshot(
     return frames, ""
 
 
-def _validated_key_of(lake: Bucket, duplicate: FileOutcome) -> str | None:
-    """The validated rows of the file a duplicate repeats (from that file's week ledger)."""
+def _validated_key_of(lake: Bucket, duplicate: FileOutcome, report: FeedWeekReport) -> str | None:
+    """The validated rows of the file a duplicate repeats (this run's, or from that file's
+    week ledger)."""
     if duplicate.outcome != DUPLICATE or not duplicate.duplicate_of:
         return None
+    for f in report.files:  # repeated within the week: this run's record (not committed yet)
+        if f.key == duplicate.duplicate_of and f.outcome == INGESTED:
+            return f.validated_key
     day = date.fromisoformat(duplicate.duplicate_of.split("/")[1])
     feed = duplicate.key.split("/", 1)[0]
     return ingested_validated_key(lake, feed, week_key(day), duplicate.duplicate_of)
