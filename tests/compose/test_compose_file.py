@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from buildout_tracker import settings
+from buildout_tracker import registry, settings
 from buildout_tracker.orchestration.airflow_env import connection_env
 from buildout_tracker.settings import S3Settings
 
@@ -240,7 +240,7 @@ def _names_settings_reads() -> set[str]:
     source = Path(settings.__file__).read_text()
     names = set(re.findall(r'_env\(\s*"([A-Z0-9_]+)"', source))
     if "BUILDOUT_QUARANTINE_THRESHOLD_{feed.upper()}" in source:
-        names |= {f"BUILDOUT_QUARANTINE_THRESHOLD_{feed.upper()}" for feed in settings.FEEDS}
+        names |= {f"BUILDOUT_QUARANTINE_THRESHOLD_{feed.upper()}" for feed in registry.NAMES}
     return names
 
 
@@ -265,7 +265,7 @@ def test_environment_matches_what_the_code_reads(
         "BUILDOUT_LANDING_BUCKET",
         "BUILDOUT_LAKE_BUCKET",
         "BUILDOUT_QUARANTINE_THRESHOLD",
-        *(f"BUILDOUT_QUARANTINE_THRESHOLD_{f.upper()}" for f in settings.FEEDS),
+        *(f"BUILDOUT_QUARANTINE_THRESHOLD_{f.upper()}" for f in registry.NAMES),
     }
     for name in AIRFLOW_SERVICES:
         env = _environment(resolved["services"][name])

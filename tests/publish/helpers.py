@@ -135,8 +135,13 @@ def objects(bucket: Bucket, prefix: str) -> dict[str, bytes]:
 
 
 def curated(lake: Bucket) -> dict[str, bytes]:
-    """Every published object (tables and manifests), staging excluded."""
-    return {k: v for k, v in objects(lake, "curated/").items() if "/_staging/" not in k}
+    """Every published object (tables and manifests); staging and the publication's own
+    objects (`_publishing/`: lease, a manifest kept aside) excluded."""
+    return {
+        k: v
+        for k, v in objects(lake, "curated/").items()
+        if not k.startswith(("curated/_staging/", "curated/_publishing/"))
+    }
 
 
 def partition_objects(lake: Bucket, table: str, week: str) -> list[str]:

@@ -1,6 +1,7 @@
 """Write-audit-publish on a real local S3 server: an interrupted publication leaves every
-partition whole and readable, the manifest on the previous publication, and staging invisible
-to consumers; the next successful publication makes everything consistent again."""
+partition whole and readable, no manifest naming bytes it does not describe (the previous one
+is taken down, and kept aside, before the first changed table is put in place), and staging
+invisible to consumers; the next successful publication makes everything consistent again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from buildout_tracker import pipeline
 from buildout_tracker.devtools.lake_server import LakeServer
-from buildout_tracker.publish import publish_week
+from buildout_tracker.publish import lease, publish_week
 from buildout_tracker.tables import TABLE_NAMES
 from buildout_tracker.zones import manifest_key, table_key
 from tests.ingest import builders as b
@@ -56,8 +57,18 @@ def test_interrupted_publication_leaves_whole_partitions_and_the_old_manifest(
         publish_week(rt.lake, rt.landing, W37, run_id="run-2", fail_after=2)
 
     after = h.curated(rt.lake)
-    assert after[manifest_key(W37)] == before[manifest_key(W37)], "manifest must not move"
-    assert set(after) == set(before), "no object appears or disappears outside staging"
+    assert manifest_key(W37) not in after, (
+        "a manifest must never name a partition whose bytes another run replaced"
+    )
+    assert rt.lake.get_json(lease.previous_manifest_key(W37)) == old_manifest, (
+        "the manifest taken down is kept aside, for the next run's withheld tables"
+    )
+    assert set(after) == set(before) - {manifest_key(W37)}, (
+        "no table object appears or disappears outside staging"
+    )
+    assert rt.lake.list(lease.publishing_prefix(W37)) and not rt.lake.exists(
+        lease.lease_key(W37)
+    ), "a failed run gives the lease back at once"
     for i, name in enumerate(TABLE_NAMES):
         key = table_key(name, W37)
         assert h.partition_objects(rt.lake, name, W37) == [key], "one object per partition"
@@ -98,6 +109,7 @@ def test_interrupted_publication_leaves_whole_partitions_and_the_old_manifest(
         manifest["tables"]["program_scorecard"]["sha256"]
         != (old_manifest["tables"]["program_scorecard"]["sha256"])
     )
+    assert rt.lake.list(lease.publishing_prefix(W37)) == [], "the kept manifest goes with success"
 
 
 def test_failure_after_staging_leaves_every_published_object_byte_identical(

@@ -11,6 +11,7 @@ import pytest
 from buildout_tracker import pipeline
 from buildout_tracker.lake import Bucket
 from buildout_tracker.publish import publish_week
+from buildout_tracker.publish.lease import lease_key
 from buildout_tracker.publish.write import row_content_sha256
 from buildout_tracker.tables import TABLE_NAMES
 from buildout_tracker.zones import manifest_key, table_key
@@ -79,7 +80,13 @@ def test_manifest_is_written_last(
     publish_week(lake, rt.landing, W37, run_id="run-1")
 
     writes = recorder.writes
-    assert writes[-1] == ("put_object", manifest_key(W37)), writes[-3:]
+    done = writes.index(("put_object", manifest_key(W37)))
+    assert all(op == "delete_objects" for op, _ in writes[done + 1 :]), (
+        "after the manifest only clean-up (staging, the lease) happens",
+        writes[done + 1 :],
+    )
+    assert writes[0] == ("put_object", lease_key(W37)), "the week's lease is taken first"
+    assert ("delete_objects", lease_key(W37)) == writes[-1], "and given back last"
     assert [k for op, k in writes if k == manifest_key(W37)] == [manifest_key(W37)]
     copies = [k for op, k in writes if op == "copy_object"]
     assert sorted(copies) == sorted(table_key(t, W37) for t in TABLE_NAMES)
@@ -88,9 +95,13 @@ def test_manifest_is_written_last(
     assert writes.index(("put_object", staged[-1])) < writes.index(("copy_object", copies[0])), (
         "every table is staged before the first one is put in place"
     )
-    assert [k for op, k in writes if op == "put_object" and "/_staging/" not in k] == [
-        manifest_key(W37)
-    ], "tables reach their place by copy only; the manifest is the one direct write"
+    assert [
+        k
+        for op, k in writes
+        if op == "put_object" and not k.startswith(("curated/_staging/", "curated/_publishing/"))
+    ] == [manifest_key(W37)], (
+        "tables reach their place by copy only; the manifest is the one direct write"
+    )
     h.check_manifest(rt.lake, rt.landing, W37)
 
 
