@@ -11,8 +11,12 @@ files, and each site's report in force (`state/milestones/`, stale when the site
 report this week). Controllers' e-mails and notes are dropped at ingest. Emits the asset
 `validated_milestones`.
 
-**Fails** when the week is blocked, naming the file and the rule: ask the site's project
-controls team for a corrected report. Owner: buildout data platform.
+**Waits for a decision** when the week is blocked (the message names the file and the rule;
+an alert goes out): `decide_milestones_week` shows it under Required actions. Ask the site's project controls team
+for a corrected file in a delivery folder of the week, then choose to supersede the refused
+file by it: the week runs again and, no longer blocked, is published. Keeping it blocked, or
+no answer within BUILDOUT_DECISION_TIMEOUT_HOURS (default 48), fails the run: the week stays
+withheld. Owner: buildout data platform.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from airflow.sdk import dag, task
 
 from buildout_tracker.orchestration.dag_support import (
     Tags,
+    apply_decision,
     check_week,
+    decision_request,
     ingest_and_emit,
     validated_asset,
     weekly_ingest_dag_args,
@@ -37,11 +43,19 @@ def ingest_milestones_weekly() -> None:
     def ingest_milestone_reports() -> dict:
         return ingest_and_emit("milestones", MS)
 
-    @task(retries=0)
-    def check_milestones_week(summary: dict) -> None:
-        check_week(summary)
+    @task.branch(retries=0)
+    def check_milestones_week(summary: dict) -> str | None:
+        return check_week(summary, decide="decide_milestones_week")
 
-    check_milestones_week(ingest_milestone_reports())
+    decide = decision_request("decide_milestones_week", "check_milestones_week")
+
+    @task(outlets=[MS])
+    def apply_milestones_decision(decision: dict, summary: dict) -> list[dict]:
+        return apply_decision(decision, [summary], {"milestones": MS})
+
+    summary = ingest_milestone_reports()
+    check_milestones_week(summary) >> decide
+    apply_milestones_decision(decide.output, summary)
 
 
 ingest_milestones_weekly()

@@ -11,9 +11,13 @@ interval's start, or `params.week`), plus the reference in force.
 the end of the week (`state/po_lines/`, `state/fx_rates/`). Emits the assets
 `validated_fx_rates` and `validated_procurement` with the week's counts and blocked flag.
 
-**Fails** (red in the UI, alert sent) when the week is blocked: the message names the feed,
-the file and the rule. Ask the ERP team (PO lines) or Treasury (FX rates) for a corrected
-file; a re-run of the week picks it up. Owner: buildout data platform.
+**Waits for a decision** when the week is blocked (the message names the feed, the file and
+the rule; an alert goes out): `decide_procurement_week` shows it under Required actions.
+Ask the ERP team (PO lines) or Treasury (FX rates) for a corrected file in a delivery folder
+of the week, then choose to supersede the refused file by it: the week runs again and, no
+longer blocked, is published. Keeping it blocked, or no answer within
+BUILDOUT_DECISION_TIMEOUT_HOURS (default 48), fails the run: the week stays withheld.
+Owner: buildout data platform.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from airflow.sdk import dag, task
 
 from buildout_tracker.orchestration.dag_support import (
     Tags,
+    apply_decision,
     check_week,
+    decision_request,
     ingest_and_emit,
     validated_asset,
     weekly_ingest_dag_args,
@@ -42,14 +48,21 @@ def ingest_procurement_weekly() -> None:
     def ingest_po_lines() -> dict:
         return ingest_and_emit("procurement", PO)
 
-    @task(retries=0)
-    def check_procurement_week(fx: dict, po: dict) -> None:
-        check_week(fx, po)
+    @task.branch(retries=0)
+    def check_procurement_week(fx: dict, po: dict) -> str | None:
+        return check_week(fx, po, decide="decide_procurement_week")
+
+    decide = decision_request("decide_procurement_week", "check_procurement_week")
+
+    @task(outlets=[FX, PO])
+    def apply_procurement_decision(decision: dict, fx: dict, po: dict) -> list[dict]:
+        return apply_decision(decision, [fx, po], {"fx_rates": FX, "procurement": PO})
 
     fx = ingest_fx_rates()
     po = ingest_po_lines()
     fx >> po
-    check_procurement_week(fx, po)
+    check_procurement_week(fx, po) >> decide
+    apply_procurement_decision(decide.output, fx, po)
 
 
 ingest_procurement_weekly()

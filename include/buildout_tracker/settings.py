@@ -94,6 +94,13 @@ def decision_timeout_hours() -> float:
     return float(_env("BUILDOUT_DECISION_TIMEOUT_HOURS", "48") or 48)
 
 
+def human_decisions() -> bool:
+    """Whether a blocked feed-week waits for a person's decision in the Airflow UI
+    (BUILDOUT_HUMAN_DECISIONS, default on; `make run-week` runs with dag.test() and nobody to
+    ask, so a blocked week fails there at once, as it does without this)."""
+    return (_env("BUILDOUT_HUMAN_DECISIONS", "on") or "on").lower() not in ("0", "off", "false")
+
+
 def task_retries() -> int:
     """Retries of every task that touches S3 (BUILDOUT_TASK_RETRIES, default 3)."""
     return int(_env("BUILDOUT_TASK_RETRIES", "3") or 3)

@@ -46,11 +46,23 @@ class Api:
         if getattr(self, "token", None):
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"{path}: {exc.code} {exc.read()[:500]!r}") from None
+        for attempt in range(4):  # the one api-server worker can be slow on a loaded machine
+            try:
+                with urllib.request.urlopen(req, timeout=150) as resp:
+                    return json.loads(resp.read() or b"{}")
+            except urllib.error.HTTPError as exc:
+                body = exc.read()[:500]
+                # SQLite under a loaded machine: the scheduler held the write lock past the
+                # busy timeout; the request's transaction was rolled back, so it can be sent again.
+                if exc.code == 500 and b"Database error" in body and attempt < 3:
+                    time.sleep(5)
+                    continue
+                raise AssertionError(f"{path}: {exc.code} {body!r}") from None
+            except (TimeoutError, urllib.error.URLError):
+                if data is not None or attempt == 3:  # never repeat a write
+                    raise
+                time.sleep(5)
+        raise AssertionError("unreachable")
 
     def trigger(self, dag_id: str, week: str) -> str:
         body = json.dumps({"logical_date": None, "conf": {"week": week}}).encode()

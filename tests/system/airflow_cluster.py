@@ -317,9 +317,9 @@ class Cluster:
             "api-server", [AIRFLOW, "api-server", "--host", HOST, "--port", str(self.api_port)]
         )
         procs.wait_for_port(HOST, self.api_port, 120, self.procs["api-server"])
-        self._spawn("scheduler", [AIRFLOW, "scheduler"])
+        self._spawn("scheduler", [AIRFLOW, "scheduler", "--skip-serve-logs"])
         self._spawn("dag-processor", [AIRFLOW, "dag-processor"])
-        self._spawn("triggerer", [AIRFLOW, "triggerer"])
+        self._spawn("triggerer", [AIRFLOW, "triggerer", "--skip-serve-logs"])
         for name in self.workers:
             self.start_worker(name)
         self.wait_until(

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,6 +226,18 @@ def _healthy(doc: dict[str, object] | None) -> bool:
     return all(isinstance(p, dict) and p.get("status") == "healthy" for p in parts)
 
 
+def _wait_api(port: int, proc: subprocess.Popen, deadline: float, layout: Layout) -> None:
+    while health(port) is None:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"api-server exited with {proc.returncode}; end of its log:\n"
+                + _tail(layout.log_file("api-server"))
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the api-server does not answer on {HOST}:{port}")
+        time.sleep(0.3)
+
+
 def read_password(passwords_file: Path, username: str = USERNAME) -> str | None:
     """SimpleAuthManager keeps {"user": "password"} as JSON in its passwords file."""
     try:
@@ -253,8 +266,10 @@ def up(
     wait_healthy: bool = True,
     quiet: bool = False,
     dags_folder: Path | str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> UpInfo:
     """Start the lake and Airflow's four components; a component already running is kept.
+    `extra_env` is added to every component's environment (tests: other users, settings).
 
     Returns once the API answers (and, with `wait_healthy`, once the health endpoint reports
     the scheduler, triggerer and dag-processor healthy). On failure, what this call started
@@ -278,7 +293,20 @@ def up(
     say(f"lake up: {lake.endpoint}")
 
     env = airflow_env(home=layout.home, api_port=port, scheduler_health_port=health_port)
+    env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
+    # Lineage of every task to a local file (OpenLineage's file transport), unless the
+    # environment configures another transport, or BUILDOUT_LINEAGE=off.
+    if (os.environ.get("BUILDOUT_LINEAGE") or "on").lower() not in ("0", "off", "false"):
+        (var_dir() / "lineage").mkdir(parents=True, exist_ok=True)
+        env.setdefault("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps({
+            "type": "file", "log_file_path": str(var_dir() / "lineage" / "events.jsonl"),
+            "append": True}))  # fmt: skip
+        env.setdefault(
+            "AIRFLOW__OPENLINEAGE__EXTRACTORS",
+            "buildout_tracker.orchestration.lineage.BuildoutTaskExtractor",
+        )
+        env.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "buildout-tracker-local")
     # Airflow renames its processes with setproctitle, which by default overwrites the
     # environment block /proc/PID/environ shows; SPT_NOENV keeps it, so `down` can find
     # every process of this home by its AIRFLOW_HOME.
@@ -344,6 +372,10 @@ def up(
             popen[name] = proc
             started.append(name)
             say(f"started {name} (pgid {proc.pid}, log {layout.log_file(name)})")
+            if name == "api-server":
+                # Tasks report to the api-server's execution API: a scheduler started before
+                # it listens launches tasks that fail on "connection refused" and retry.
+                _wait_api(port, proc, t0 + timeout, layout)
 
         deadline = t0 + timeout
         doc: dict[str, object] | None = None

@@ -34,6 +34,8 @@ def prepare_airflow(home: Path | None = None) -> dict[str, str]:
     # Under dag.test() a retry waits in this process: one quick retry, not minutes of backoff.
     env.setdefault("BUILDOUT_TASK_RETRIES", "1")
     env.setdefault("BUILDOUT_RETRY_DELAY_SECONDS", "2")
+    # Nobody answers a human-in-the-loop task here: a blocked week fails at once.
+    env.setdefault("BUILDOUT_HUMAN_DECISIONS", "off")
     os.environ.update(env)
     marker = Path(env["AIRFLOW_HOME"]) / ".db-migrated"
     if not marker.exists():

@@ -162,13 +162,11 @@ def publish_weeks(context: Any) -> list[str]:
     if (context.get("params") or {}).get("week"):
         return [checked_week(context)]
     rt = Runtime.from_airflow(context["run_id"])
-    weeks = set()
-    for events in (context.get("triggering_asset_events") or {}).values():
-        for event in events:
-            week = (event.extra or {}).get("week")
-            if week:
-                weeks.add(week)
-    if weeks:
+    events = [e for es in (context.get("triggering_asset_events") or {}).values() for e in es]
+    weeks = {str((e.extra or {}).get("week")) for e in events if (e.extra or {}).get("week")}
+    if events:
+        if not weeks:
+            raise AirflowSkipException("the triggering events name no week: nothing to publish")
         ready = sorted((w for w in weeks if ready_to_publish(rt.lake, w)), key=parse_week)
         if not ready:
             raise AirflowSkipException(
@@ -283,16 +281,100 @@ def check_freshness(context: Any) -> list[dict[str, Any]]:
     return [asdict(f) for f in found]
 
 
-def check_week(*summaries: dict[str, Any]) -> None:
-    """Fail, naming feed, file and rule, when a feed's week is blocked, or name the later
-    weeks a re-run made stale. Neither is something a retry can fix."""
+def check_week(*summaries: dict[str, Any], decide: str | None = None) -> str | None:
+    """After the ingests of a DAG run: fail, naming feed, file and rule, when a feed's week is
+    blocked, or name the later weeks a re-run made stale; neither is something a retry can
+    fix. With `decide` (the DAG's human-in-the-loop task) a blocked week waits for a person
+    instead: the branch goes there, with what to decide on. Returns None when all is well."""
+    from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
+    from buildout_tracker.pipeline import decisions
+    from buildout_tracker.pipeline.runtime import Runtime
     from buildout_tracker.pipeline.steps import fail_if_blocked, fail_if_later_weeks_stale
 
     try:
+        fail_if_later_weeks_stale(list(summaries))
+        if decide and decisions.blocked(list(summaries)) and settings.human_decisions():
+            context = get_current_context()
+            rt = Runtime.from_airflow(context["run_id"])
+            week = summaries[0]["week"]
+            text = decisions.request_text(rt, week, list(summaries))
+            feeds = ", ".join(s["feed"] for s in decisions.blocked(list(summaries)))
+            context["ti"].xcom_push(key="decision_request", value=text)
+            context["ti"].xcom_push(key="decision_subject", value=f"{week}: {feeds} blocked")
+            return decide
         for summary in summaries:
             fail_if_blocked(summary)
-        fail_if_later_weeks_stale(list(summaries))
     except RuntimeError as exc:
         raise AirflowFailException(str(exc)) from None
+    return None
+
+
+def decision_request(task_id: str, check_task_id: str) -> Any:
+    """The human-in-the-loop task of a blocked feed-week: what blocked it, and the decisions
+    the contract allows (keep it blocked, the default when nobody answers in time; or
+    supersede a refused file by its correction and run the week again)."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from airflow.sdk import Param
+
+    from buildout_tracker.pipeline.decisions import KEEP, OPTIONS
+
+    pull = f"ti.xcom_pull(task_ids='{check_task_id}', key='decision_request')"
+    return HITLOperator(
+        task_id=task_id,
+        subject="{{ " + pull.replace("decision_request", "decision_subject") + " }}: decide",
+        body="{{ " + pull + " }}",
+        options=list(OPTIONS),
+        defaults=[KEEP],
+        params={
+            "refused_file": Param(
+                "",
+                type="string",
+                title="Refused file to supersede",
+                description="Its landing key, from the list above",
+            ),
+            "correction_file": Param(
+                "",
+                type="string",
+                title="Its correction",
+                description="The landing key of the corrected file, "
+                "delivered in a folder of the same week",
+            ),
+            "reason": Param(
+                "",
+                type="string",
+                title="Why",
+                description="Recorded with your name in the ledger and the manifest",
+            ),
+        },
+        response_timeout=timedelta(hours=settings.decision_timeout_hours()),
+        retries=0,
+    )
+
+
+def apply_decision(
+    result: dict[str, Any], summaries: list[dict[str, Any]], assets: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Carry out the person's decision; a re-run feed's counts go on its asset event, which
+    publishes the week again."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from buildout_tracker.orchestration.lineage import recorded
+    from buildout_tracker.pipeline import decisions
+    from buildout_tracker.pipeline.runtime import Runtime
+
+    context = get_current_context()
+    decision = decisions.Decision.from_hitl(result or {})
+    try:
+        with recorded(Runtime.from_airflow(context["run_id"])) as rt:  # OpenLineage, if configured
+            feed, out = decisions.apply(rt, summaries[0]["week"], list(summaries), decision)
+    except (decisions.KeptBlocked, decisions.BadDecision) as exc:
+        raise AirflowFailException(str(exc)) from None
+    for s in out:  # every outlet's event names the week (the re-run feed's: its new counts)
+        if s["feed"] in assets:
+            context["outlet_events"][assets[s["feed"]]].extra = s
+    log.info("%s superseded by its correction; %s %s ran again", decision.refused_file, feed,
+             summaries[0]["week"])  # fmt: skip
+    return out
