@@ -18,7 +18,7 @@ FORCE_FLAG := $(if $(FORCE),--force)
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status sql generate supersede withdraw bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status sql generate supersede report withdraw bench clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ format: install ## Format the code with ruff
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-up: install ## Local Airflow (UI on http://127.0.0.1:8080) plus the lake
+up: install ## Local Airflow (UI on http://127.0.0.1:8080, or the free port it names) plus the lake
 	@$(BUILDOUT) up
 
 backfill: install ## Backfill the ingest DAGs of `make up`'s Airflow over WEEKS=2026-W45:2026-W46
@@ -74,6 +74,9 @@ generate: install ## Generate deliveries: WEEKS=2026-W37:2026-W48 SCALE=small SE
 
 supersede: install ## Declare a landing FILE=<feed>/<date>/<name> replaced by a correction (REASON="...")
 	@$(BUILDOUT) supersede --file "$(FILE)" --reason "$(REASON)"
+
+report: install ## Build a week's program report (WEEK=2026-W48), saved as var/reports/program-<week>.html
+	@$(BUILDOUT) report --week $(WEEK)
 
 withdraw: install ## Take a published week back: WEEK=2026-W48 REASON="..." (a record stays in the lake)
 	@$(BUILDOUT) withdraw --week "$(WEEK)" --reason "$(REASON)"

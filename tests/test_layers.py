@@ -23,10 +23,11 @@ ALLOWED: dict[str, set[str]] = {
     "tables": {"core", "feeds"},
     "publish": {"core", "feeds", "ingest", "tables"},
     "report": {"core", "feeds", "tables"},
+    "ui": {"core", "feeds", "ingest", "tables", "publish", "report"},
     "pipeline": {"core", "feeds", "ingest", "tables", "publish", "report"},
     "orchestration": {"core", "feeds", "ingest", "tables", "publish", "report", "pipeline"},
 }
-ALLOWED["devtools"] = {*ALLOWED["orchestration"], "orchestration", "generator"}
+ALLOWED["devtools"] = {*ALLOWED["orchestration"], "orchestration", "generator", "ui"}
 ALLOWED["cli"] = {*ALLOWED["devtools"], "devtools"}
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from buildout_tracker.settings import PROJECT_ROOT
 
 EXPECTED = {"help", "install", "run", "run-week", "test", "lint", "format", "up", "backfill",
-            "down", "lake-up", "lake-down", "lake-status", "sql", "generate", "supersede", "withdraw",
+            "down", "lake-up", "lake-down", "lake-status", "sql", "generate", "supersede", "withdraw", "report",
             "bench", "clean",
             "compose-env", "compose-up", "compose-down"}  # fmt: skip
 

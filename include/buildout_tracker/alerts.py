@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class Alert:
     kind: (
         str  # file_refused | file_misplaced | feed_blocked | audit_failed | area_red | area_grey
-        # | task_failed | later_weeks_stale
+        # | task_failed | later_weeks_stale | feed_late | report_failed | weekly_report
     )
     week: str | None
     area: str | None
@@ -140,6 +140,11 @@ def scorecard_alerts(week: str, scorecard: Any, where: str | None = None) -> lis
                 )
             )
     return out
+
+
+def report_digest(week: str, text: str, where: str | None = None) -> Alert:
+    """The week's program report in a few lines (report.changes.digest) and where it is."""
+    return Alert("weekly_report", week, None, text, where)
 
 
 def task_failure_callback(context: Any) -> None:

@@ -31,6 +31,9 @@ def _lake_up() -> Any:
     # (this project's lake from an earlier command, or one a test or an operator runs).
     if local and not procs.port_open(server.host, server.port):
         server.start()
+    elif local and not server.running():
+        holder = procs.describe_port_holders(server.host, server.port)
+        print(f"note: {holder}; using it as the lake (BUILDOUT_S3_ENDPOINT in .env)")
     return server
 
 
@@ -150,7 +153,12 @@ def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
     print(f"\nProgram scorecard {last.week} (status date {sc['status_date'].iloc[0]}):")
     for line in scorecard_lines(sc):
         print(line)
+    from buildout_tracker.report import save_local
+    from buildout_tracker.settings import var_dir
+
+    report = save_local(rt.lake, last.week, var_dir() / "reports" / f"program-{last.week}.html")
     print("\nWhere to look (files of the local lake; open the .html ones in a browser):")
+    print(f"  REPORT        {_shown(report)}  <- the week's program report: open it in a browser")
     print(f"  manifest      {where(zones.manifest_key(last.week))}")
     print(f"  tables        {where('curated')}/<table>/week={last.week}/{zones.PART}")
     for feed in last.data_docs:
@@ -161,6 +169,34 @@ def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
         '  query         make sql Q="SELECT week, area, rag FROM program_scorecard ORDER BY week DESC LIMIT 5"'
     )
     print("  definitions   docs/data-dictionary.md; more ways to read: docs/reading-the-tables.md")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build a published week's program report and save it as a local file."""
+    from buildout_tracker.lake import Bucket
+    from buildout_tracker.report import WeekNotPublished, build_report, save_local
+    from buildout_tracker.settings import lake_bucket, var_dir
+
+    _local_env()
+    _quiet_logs()
+    server = _lake_up()
+    lake = Bucket(lake_bucket())
+    try:
+        result = build_report(lake, args.week)
+    except WeekNotPublished as exc:
+        print(f"{exc}: publish it first (make run, or make run-week WEEK={args.week})")
+        return 2
+    path = save_local(lake, args.week, var_dir() / "reports" / f"program-{args.week}.html")
+    where = Where(server, lake)
+    print(
+        f"program report {args.week}: {_shown(path)} (open it in a browser; built in "
+        f"{result.seconds['total']:.1f} s)"
+    )
+    print(f"  in the lake   {where(result.html_key)}")
+    print(f"  what changed  {where(result.summary_key)}")
+    for line in result.digest.splitlines():
+        print(f"  {line}")
+    return 0
 
 
 def cmd_run_week(args: argparse.Namespace) -> int:
@@ -227,8 +263,14 @@ def cmd_supersede(args: argparse.Namespace) -> int:
     if not Bucket(landing_bucket()).exists(args.file):
         print(f"no such file in s3://{landing_bucket()}: {args.file}")
         return 2
+    import getpass
+    from datetime import UTC, datetime
+
     week = week_key(day)
-    supersede_file(Bucket(lake_bucket()), feed, week, args.file, args.reason)
+    supersede_file(
+        Bucket(lake_bucket()), feed, week, args.file, args.reason,
+        by=getpass.getuser(), at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
     print(f"{args.file} superseded ({args.reason}); its rows and failures no longer count.")
     print(f"re-run its week: make run-week WEEK={week} (or clear the week's run in Airflow)")
     return 0
@@ -339,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--file", required=True, help="its landing key, <feed>/<date>/<name>")
     sp.add_argument("--reason", required=True, help="why, e.g. 'corrected by po_lines_2.csv'")
     sp.set_defaults(func=cmd_supersede)
+    rp = sub.add_parser("report", help="build a week's program report and save it locally")
+    rp.add_argument("--week", required=True, type=_week_arg)
+    rp.set_defaults(func=cmd_report)
     wd = sub.add_parser("withdraw", help="take a published week back, with a reason")
     wd.add_argument("--week", required=True, type=_week_arg)
     wd.add_argument("--reason", required=True, help="why, e.g. 'FX rates of the week were wrong'")

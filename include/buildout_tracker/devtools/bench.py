@@ -257,6 +257,23 @@ def bench_same_delivery(weeks_spec: str = "2025-W01:2026-W52") -> dict[str, Any]
         server.stop()
 
 
+def bench_ui() -> dict[str, Any]:
+    """Server time of the Buildout page and of a run view on the large history."""
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.ui.bench import bench_pages
+
+    server = LakeServer(
+        BENCH_DIR / "lake-large", "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001"
+    )
+    server.start()
+    try:
+        return bench_pages(Bucket(server.buckets[1], make_client(server.settings())))
+    finally:
+        server.stop()
+
+
 def main(what: str = "all") -> int:
     todo = ["parse", "ingest", "cycle", "same-delivery"] if what == "all" else [what]
     for name in todo:

@@ -35,8 +35,10 @@ def run_week(
     week: str,
     progress: Callable[[str], None] = lambda s: None,
     docs: bool = True,
+    report: bool | None = None,
 ) -> WeekOutcome:
-    """Every feed's ingest task, then the publish task, for one week."""
+    """Every feed's ingest task, then the publish task (and the week's program report), for
+    one week."""
     reports: dict[str, FeedWeekReport] = {}
     seconds: dict[str, float] = {}
     data_docs: dict[str, str] = {}
@@ -52,7 +54,7 @@ def run_week(
     t0 = time.perf_counter()
     published, error = None, None
     try:
-        published = steps.publish(rt, week)
+        published = steps.publish(rt, week, report=docs if report is None else report)
     except (AuditFailed, steps.NothingToPublish) as exc:
         error = str(exc)
     seconds["publish"] = time.perf_counter() - t0
@@ -78,7 +80,8 @@ def run_weeks(
                 echo(f"    week {k}/{len(weeks)} {week}: {phase}")
 
         t0 = time.perf_counter()
-        outcome = run_week(rt, week, progress, docs=docs and k == len(weeks))
+        last = k == len(weeks)  # Data Docs and the program report of the last week only
+        outcome = run_week(rt, week, progress, docs=docs and last)
         outcomes.append(outcome)
         card = outcome.published.scorecard if outcome.published else None
         line = week_line(outcome.week, outcome.reports, card, outcome.error)

@@ -10,6 +10,7 @@ the week is always an argument.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from buildout_tracker import alerts, registry, settings, zones
-from buildout_tracker.ingest import state
+from buildout_tracker.ingest import ledger, receipts, state
 from buildout_tracker.ingest.feed_week import ingest_feed_week
 from buildout_tracker.ingest.report import QUARANTINED, FeedWeekReport, save_report
 from buildout_tracker.lake import Bucket, client_from_airflow
@@ -66,8 +67,10 @@ STATE_UPDATES: dict[str, Callable[[Bucket, str, FeedWeekReport], object]] = {
 }
 
 
-def ingest_feed(rt: Runtime, feed: str, week: str) -> FeedWeekReport:
-    """The feed-week and the state it leaves (what the state update had to say is saved)."""
+def ingest_feed(rt: Runtime, feed: str, week: str, commit: bool = True) -> FeedWeekReport:
+    """The feed-week and the state it leaves, then its report (which publication reads: it
+    names a feed-week whose state is written); `commit` writes its ledger record last
+    (`ledger.commit_week`; `ingest` commits after the Data Docs and the alerts)."""
     report = ingest_feed_week(
         feed,
         week,
@@ -76,11 +79,14 @@ def ingest_feed(rt: Runtime, feed: str, week: str) -> FeedWeekReport:
         hmac_key=rt.hmac_key,
         validator=rt.validator,
         run_id=rt.run_id,
+        commit=False,
     )
     STATE_UPDATES[feed](rt.lake, week, report)
-    if report.stray_warnings:
-        save_report(rt.lake, report)
+    save_report(rt.lake, report)
+    receipts.write_receipts(rt.lake, report)  # each delivered file's receipt, for its owner
     rt.ingested.add((feed, week))
+    if commit:
+        ledger.commit_week(rt.lake, report)
     return report
 
 
@@ -107,7 +113,7 @@ def ingest(rt: Runtime, feed: str, week: str, docs: bool = True) -> IngestOutcom
             and (dep, week) not in rt.ingested
         ):
             ingest_feed(rt, dep, week)  # a re-run is a no-op for what is done
-    report = ingest_feed(rt, feed, week)
+    report = ingest_feed(rt, feed, week, commit=False)
     outcome = IngestOutcome(report)
     if docs:
         outcome.data_docs = build_data_docs(rt, week, feed)
@@ -115,6 +121,9 @@ def ingest(rt: Runtime, feed: str, week: str, docs: bool = True) -> IngestOutcom
         rt.validator.forget_results()  # the next feed-week's Data Docs show only its own files
     outcome.stale_later_weeks = stale_later_weeks(rt, feed, week)
     announce(rt, report)
+    # Last: killed before this, the next run redoes the feed-week whole (same bytes), so
+    # its Data Docs and its alerts are never lost to a ledger that says "done".
+    ledger.commit_week(rt.lake, report)
     return outcome
 
 
@@ -136,10 +145,29 @@ def build_data_docs(rt: Runtime, week: str, feed: str) -> str | None:
             return None
         prefix = zones.data_docs_prefix(week, feed)
         root = Path(out).parent if Path(out).is_file() else Path(out)
+        uploaded = set()
         for path in sorted(root.rglob("*")):
             if path.is_file():
-                rt.lake.upload_file(prefix + path.relative_to(root).as_posix(), str(path))
+                key = prefix + path.relative_to(root).as_posix()
+                rt.lake.upload_file(key, str(path))
+                uploaded.add(key)
+        # The same pages built by an earlier (interrupted) run of the step, under another
+        # validation time: replaced by these.
+        pages = {_undated(k) for k in uploaded}
+        rt.lake.delete(
+            o.key
+            for o in rt.lake.iter(prefix)
+            if o.key not in uploaded and _undated(o.key) in pages
+        )
     return rt.lake.uri(prefix + "index.html")
+
+
+_GX_RUN_TIME = re.compile(r"/\d{8}T\d{6}(\.\d+)?Z/")
+
+
+def _undated(key: str) -> str:
+    """A Data Docs key without GX's validation-time folder."""
+    return _GX_RUN_TIME.sub("/<run time>/", key)
 
 
 def announce(rt: Runtime, report: FeedWeekReport) -> None:
@@ -156,7 +184,7 @@ def announce(rt: Runtime, report: FeedWeekReport) -> None:
                     week,
                     feed,
                     f"{f.key} refused ({f.rule}): {f.reason}",
-                    rt.lake.uri(f.quarantine_key or f"quarantine/{feed}/week={week}/"),
+                    rt.lake.uri(receipts.receipt_key_of(feed, f)),
                 ),
                 rt.lake,
             )
@@ -185,7 +213,11 @@ def announce(rt: Runtime, report: FeedWeekReport) -> None:
         )
 
 
-def publish(rt: Runtime, week: str, explicit: bool = True) -> PublishResult:
+class ReportFailed(RuntimeError):
+    """The week is published (tables and manifest stay), but its program report is not."""
+
+
+def publish(rt: Runtime, week: str, explicit: bool = True, report: bool = True) -> PublishResult:
     """The body of the publish task for one week: publish, then alert on red and grey areas
     (a failed audit is alerted and raised: nothing was published).
 
@@ -221,7 +253,38 @@ def publish(rt: Runtime, week: str, explicit: bool = True) -> PublishResult:
         alerts.send_all_once(
             alerts.scorecard_alerts(week, result.scorecard, result.manifest_uri), rt.lake
         )
+    if report:
+        build_week_report(rt, week)
     return result
+
+
+def build_week_report(rt: Runtime, week: str) -> Any:
+    """The week's program report (reports/program/week=W/), from what was just published; if
+    it cannot be built the step fails and alerts, and the published tables stay as they are.
+    The weekly digest (each area's colour, the biggest changes, where the report is) goes to
+    the alert channel once."""
+    from buildout_tracker.report import build_report
+    from buildout_tracker.report import keys as report_keys
+
+    try:
+        built = build_report(rt.lake, week)
+    except Exception as exc:
+        if rt.notify:
+            alerts.send_once(
+                alerts.Alert(
+                    "report_failed", week, None,
+                    f"published, but the weekly program report was not built: {exc}",
+                    rt.lake.uri(report_keys.week_prefix(week)),
+                ),
+                rt.lake,
+            )  # fmt: skip
+        raise ReportFailed(
+            f"{week} is published (its tables and manifest stay as they are), but its weekly "
+            f"program report could not be built: {exc}"
+        ) from exc
+    if rt.notify:
+        alerts.send_once(alerts.report_digest(week, built.digest, built.html_uri), rt.lake)
+    return built
 
 
 def check_week_may_run(week: str, force: bool = False, now: datetime | None = None) -> None:
@@ -240,12 +303,13 @@ def check_week_may_run(week: str, force: bool = False, now: datetime | None = No
 
 
 def ready_to_publish(lake: Bucket, week: str) -> bool:
-    """Every feed the scorecard depends on has run for the week (its state is written)."""
+    """Every feed the scorecard depends on has run for the week (its state is written, then
+    its report)."""
     return all(
         lake.exists(zones.state_meta(name, week))
         for feed in registry.STATUS_FEEDS
         for name in registry.feed(feed).states
-    )
+    ) and all(lake.exists(zones.feed_report(feed, week)) for feed in registry.STATUS_FEEDS)
 
 
 def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
@@ -263,9 +327,13 @@ def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None
 def run_publish_task(
     week: str, run_id: str, rt: Runtime | None = None, explicit: bool = True
 ) -> dict[str, Any]:
-    result = publish(rt or Runtime.from_airflow(run_id), week, explicit=explicit)
+    runtime = rt or Runtime.from_airflow(run_id)
+    result = publish(runtime, week, explicit=explicit)
     rag = {row["area"]: row["rag"] for row in result.scorecard.to_dict(orient="records")}
-    return {"week": week, "manifest": result.manifest_uri, "rows": result.rows, "rag": rag}
+    from buildout_tracker.report import keys as report_keys
+
+    return {"week": week, "manifest": result.manifest_uri, "rows": result.rows, "rag": rag,
+            "report": runtime.lake.uri(report_keys.html(week))}  # fmt: skip
 
 
 def fail_if_blocked(summary: dict[str, Any]) -> None:
@@ -280,8 +348,8 @@ def fail_if_later_weeks_stale(summaries: list[dict[str, Any]]) -> None:
     stale = sorted({w for s in summaries for w in s.get("stale_later_weeks", [])})
     if stale:
         raise LaterWeeksStale(
-            f"this run changed state that later weeks were built on: re-run {', '.join(stale)} "
-            "(in order) to bring them up to date"
+            f"the state these weeks were built on changed (this run, or one overlapping it, "
+            f"replaced it): re-run {', '.join(stale)} (in order) to bring them up to date"
         )
 
 

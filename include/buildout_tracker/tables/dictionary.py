@@ -57,6 +57,10 @@ what is written here.
   the input files and, per table, its files, row counts, checksums and schema.
 - No table holds personal data: no names of people, e-mails, candidate keys (hashed or not) or
   free-text notes.
+- Beside the tables, each published week has its program report,
+  `reports/program/week=2026-W48/index.html` (one self-contained page with charts), and what
+  changed that week as data, `reports/program/week=2026-W48/summary.json`: its keys are
+  defined in [program-report.md](program-report.md).
 
 ## Types
 
