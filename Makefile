@@ -18,7 +18,7 @@ FORCE_FLAG := $(if $(FORCE),--force)
 export PYTHONPATH :=
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status sql generate supersede report withdraw bench clean compose-env compose-up compose-down
+.PHONY: help install run run-week test lint format up backfill down lake-up lake-down lake-status sql generate supersede report withdraw bench chaos clean compose-env compose-up compose-down
 
 help: ## List the targets, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ withdraw: install ## Take a published week back: WEEK=2026-W48 REASON="..." (a r
 
 bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
 	@$(BUILDOUT) bench
+
+chaos: install ## Kill, fault and overlap runs against a proxied local lake (ARGS="--points 20 --only crash"); docs/faults.md
+	@$(PY) -m buildout_tracker.devtools.chaos $(ARGS)
 
 compose-env: install ## Write .env.compose (random secrets) for the compose stack; AWS: docs/production.md
 	@bash scripts/compose.sh env
