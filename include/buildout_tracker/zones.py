@@ -25,6 +25,11 @@ def superseded(feed: str, week: str) -> str:
     return f"ledger/superseded/feed={feed}/week={week}.json"
 
 
+def kept_blocked(feed: str, week: str) -> str:
+    """Decisions to keep a blocked feed-week blocked (a person's, or the decision's timeout)."""
+    return f"ledger/kept_blocked/feed={feed}/week={week}.json"
+
+
 def misplaced_seen(feed: str) -> str:
     """Landing keys outside the layout already announced (each is alerted once)."""
     return f"ledger/misplaced/feed={feed}.json"

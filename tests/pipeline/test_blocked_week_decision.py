@@ -18,7 +18,7 @@ import pytest
 from buildout_tracker import registry, zones
 from buildout_tracker.devtools import local_airflow, procs
 from buildout_tracker.devtools.lake_server import ensure_env_file
-from buildout_tracker.ingest.ledger import superseded_files
+from buildout_tracker.ingest.ledger import superseded_files, week_decisions
 from buildout_tracker.lake import Bucket, make_client
 from buildout_tracker.pipeline.decisions import KEEP, SUPERSEDE
 from buildout_tracker.settings import S3Settings
@@ -147,6 +147,10 @@ def test_a_blocked_week_waits_for_a_decision(airflow: tuple[Api, Bucket, Bucket]
         correction,
     )
     assert record["reason"] == "ATS export re-run with valid statuses" and record["at"]
+    listed = [d for d in manifest["decisions"] if d["decision"] == "superseded"]
+    assert [(d["file"], d["by"], d["correction"]) for d in listed] == [
+        (refused, "admin", correction)
+    ]
 
     # Nobody answers in time: the default keeps the week blocked, its table withheld.
     for dag_id in ("ingest_reference_weekly", "ingest_procurement_weekly",
@@ -164,3 +168,8 @@ def test_a_blocked_week_waits_for_a_decision(airflow: tuple[Api, Bucket, Bucket]
     assert apply["state"] == "failed", apply
     entry = wait_for("W38 published without hiring", lambda: hiring_entry(lake, W38))
     assert "hiring blocked" in entry["withheld"], entry
+    # The timeout is recorded in the ledger (the week's next manifest lists it).
+    kept = week_decisions(lake, W38, ("hiring",))
+    assert [(d["decision"], d["by"], d["via"]) for d in kept] == [
+        ("kept_blocked", None, "Airflow UI")
+    ]

@@ -152,6 +152,33 @@ def superseded_files(lake: Bucket, feed: str, week: str) -> dict[str, dict[str, 
     return dict((lake.get_json_or_none(zones.superseded(feed, week)) or {}).get("files", {}))
 
 
+def keep_blocked(
+    lake: Bucket, feed: str, week: str, reason: str, *, by: str | None, at: str, via: str
+) -> dict[str, Any]:
+    """Record a decision to keep a blocked feed-week blocked (`by` None: nobody answered in
+    time, the default held). Records accumulate: each is a person's act, kept as taken."""
+    entry = lake.get_json_or_none(zones.kept_blocked(feed, week)) or {"feed": feed, "week": week}
+    record = {"reason": reason, "by": by, "at": at, "via": via}
+    if record not in entry.setdefault("decisions", []):
+        entry["decisions"].append(record)
+    lake.put_json(zones.kept_blocked(feed, week), entry)
+    return entry
+
+
+def week_decisions(lake: Bucket, week: str, feeds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every recorded decision about the week's blocked feed-weeks, for its manifest: files
+    declared superseded (by whom, when, how, why, by which correction) and decisions to keep
+    a feed-week blocked, in a stable order."""
+    out: list[dict[str, Any]] = []
+    for feed in feeds:
+        for key, rec in sorted(superseded_files(lake, feed, week).items()):
+            out.append({"feed": feed, "decision": "superseded", "file": key, **rec})
+        kept = lake.get_json_or_none(zones.kept_blocked(feed, week)) or {}
+        for rec in kept.get("decisions", []):
+            out.append({"feed": feed, "decision": "kept_blocked", **rec})
+    return out
+
+
 def _claims_prefix(feed: str, key: str) -> str:
     return zones.late_pickup(feed, key).removesuffix(".json") + "/"
 

@@ -5,8 +5,9 @@ The contract allows two: keep the week blocked (the default, and what a timeout 
 declare a refused file superseded by a correction that has landed in the week's own delivery
 folders, and run the week again (the correction is a new file of the week, the superseded
 one stops counting; its bytes, quarantine and results stay). Either way the decision, who
-took it, when and why are recorded in the ledger (`ledger/superseded/`) and the week's
-feed report; the next manifest lists the week's superseded files.
+took it, when and why are recorded in the ledger (`ledger/superseded/`,
+`ledger/kept_blocked/`); the next manifest lists them (`decisions`), and the week's feed
+report names each superseded file.
 """
 
 from __future__ import annotations
@@ -109,10 +110,18 @@ def apply(
     feed-week again and returns the feed and the new summaries (still blocked: `KeptBlocked`)."""
     stuck = blocked(summaries)
     why = "; ".join(s.get("block_reason") or f"{s['feed']} blocked" for s in stuck)
+    from buildout_tracker.ingest import ledger
+
     if decision.option != SUPERSEDE:
         who = f"decided by {decision.by}" if decision.by else "nobody decided in time"
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        for s in stuck:
+            ledger.keep_blocked(
+                rt.lake, s["feed"], week,
+                decision.reason or ("decided" if decision.by else "no answer before the timeout"),
+                by=decision.by, at=at, via="Airflow UI",
+            )  # fmt: skip
         raise KeptBlocked(f"{week} stays blocked ({who}): {why}")
-    from buildout_tracker.ingest import ledger
     from buildout_tracker.pipeline import steps
 
     feed = _feed_of(decision.refused_file, stuck, week, rt)
