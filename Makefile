@@ -81,8 +81,8 @@ report: install ## Build a week's program report (WEEK=2026-W48), saved as var/r
 withdraw: install ## Take a published week back: WEEK=2026-W48 REASON="..." (a record stays in the lake)
 	@$(BUILDOUT) withdraw --week "$(WEEK)" --reason "$(REASON)"
 
-bench: install ## Benchmarks: ingest vs plain pyarrow copy, DAG parse times, weekly cycle
-	@$(BUILDOUT) bench
+bench: install ## Benchmarks and their targets (WHAT=parse, ingest, cycle, same-delivery, report or ui; default all)
+	@$(BUILDOUT) bench $(WHAT)
 
 chaos: install ## Kill, fault and overlap runs against a proxied local lake (ARGS="--points 20 --only crash"); docs/faults.md
 	@$(PY) -m buildout_tracker.devtools.chaos $(ARGS)

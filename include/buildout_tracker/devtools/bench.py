@@ -3,12 +3,17 @@ compared against, measured in the same process.
 
 - `ingest`: one generated full extract of 1M PO lines; alternating in one process (a) a plain
   pyarrow CSV -> Parquet copy and (b) our parse + rules + GX suite + split + write. Ratio b/a
-  and peak RSS (target: ratio <= 2.5, RSS < 2 GB).
+  and peak RSS.
 - `parse`: each DAG file's parse time beyond importing Airflow and a trivial @task DAG
   (target < 0.2 s; no pandas, GX or boto3 at module level).
 - `cycle`: SCALE=large history (200 sites, 20k requisitions, ~1M PO-line versions over two
   years) on its own local lake: the wall time of each phase of every weekly cycle, peak RSS,
-  week 100 against week 10 (target <= 1.3x), and the whole backfill in minutes.
+  week 100 against week 10, and the whole backfill in minutes.
+- `same-delivery`: one week's delivery on top of week 10's and week 100's history.
+- `report`: week 100's program report beside its publication, in one process.
+- `ui`: server time of the Buildout page and of a run view on the large history.
+
+Each ends with the targets (issues' figures) beside what was measured.
 
 Results are printed and written to var/bench/results-<what>.json.
 """
@@ -17,9 +22,11 @@ from __future__ import annotations
 
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -274,12 +281,104 @@ def bench_ui() -> dict[str, Any]:
         server.stop()
 
 
+def bench_report() -> dict[str, Any]:
+    """Week 100 of the large history: its publication, then its program report, in one
+    process (run `bench cycle` first)."""
+    import os
+
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.publish import publish_week
+    from buildout_tracker.report.bench import bench_report as measure
+    from buildout_tracker.weeks import parse_range
+
+    week = parse_range("2025-W01:2026-W52")[99]
+    server = LakeServer(
+        BENCH_DIR / "lake-large", "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001"
+    )
+    server.start()
+    try:
+        os.environ.update(server.env())
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        if not lake.exists(f"curated/_manifests/week={week}.json"):
+            raise SystemExit("no large history published yet: run `bench cycle` first")
+        result = measure(
+            lake, week, baseline=lambda: publish_week(lake, landing, week, run_id="bench-report")
+        )
+        print(f"  report of {week}: {result['report']['seconds']:.2f} s, "
+              f"+{result['report_over_publish']['extra_peak_rss_mb']:.0f} MB over the publication "
+              f"({result['publish']['seconds']:.2f} s)")  # fmt: skip
+        return result
+    finally:
+        server.stop()
+
+
+# Each issue's target beside the figure `make bench` measured: (bench, what, figure, target,
+# met). A figure a run did not produce is printed as not measured.
+TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float], str, Callable[[float], bool]]] = [
+    ("ingest", "1M-line ingest / pyarrow copy", lambda r: float(r["ratio"]), "<= 2.0 x",
+     lambda v: v <= 2.0),
+    ("ingest", "1M-line ingest peak RSS (MB)", lambda r: float(r["peak_rss_mb"]), "< 2048",
+     lambda v: v < 2048),
+    ("cycle", "large week, median (s)",
+     lambda r: statistics.median(w["seconds"] for w in r["per_week"][1:]), "<= 4", lambda v: v <= 4),
+    ("cycle", "large week, slowest (s)", lambda r: float(r["max_week_s"]), "<= 8", lambda v: v <= 8),
+    ("cycle", "104-week large backfill (min)", lambda r: r["backfill_s"] / 60, "<= 6",
+     lambda v: v <= 6),
+    ("same-delivery", "same delivery, week 100 / week 10", lambda r: float(r["ratio"]), "<= 1.15",
+     lambda v: v <= 1.15),
+    ("report", "report of week 100 (s)", lambda r: float(r["report"]["seconds"]), "<= 3",
+     lambda v: v <= 3),
+    ("report", "report memory over the publication (MB)",
+     lambda r: float(r["report_over_publish"]["extra_peak_rss_mb"]), "<= 300", lambda v: v <= 300),
+    ("ui", "Buildout page, warm median (s)", lambda r: float(r["home"]["warm_median_s"]), "<= 0.3",
+     lambda v: v <= 0.3),
+    ("ui", "run view, warm median (s)", lambda r: float(r["run_ingest"]["warm_median_s"]),
+     "<= 0.2", lambda v: v <= 0.2),
+]  # fmt: skip
+
+
+def print_targets(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per target: figure, target, met or missed (from this run's results, else from
+    the last saved run of that bench, named as such)."""
+    lines = []
+    for bench, what, figure, target, met in TARGETS:
+        result, note = results.get(bench), ""
+        if result is None and (BENCH_DIR / f"results-{bench}.json").exists():
+            result, note = json.loads((BENCH_DIR / f"results-{bench}.json").read_text()), " (saved)"
+        try:
+            value = figure(result) if result is not None else None
+        except (KeyError, TypeError, ValueError, statistics.StatisticsError):
+            value = None
+        if value is None:
+            lines.append(f"  {what:<44} {'not measured':>10}   target {target}")
+        else:
+            verdict = "met" if met(value) else "MISSED"
+            lines.append(f"  {what:<44} {value:>10.2f}   target {target:<9} {verdict}{note}")
+    print("== targets")
+    print("\n".join(lines))
+    return lines
+
+
+BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
+    "parse": bench_parse,
+    "ingest": bench_ingest,
+    "cycle": bench_cycle,
+    "same-delivery": bench_same_delivery,
+    "report": bench_report,
+    "ui": bench_ui,
+}
+
+
 def main(what: str = "all") -> int:
-    todo = ["parse", "ingest", "cycle", "same-delivery"] if what == "all" else [what]
+    todo = list(BENCHES) if what == "all" else [what]
+    results = {}
     for name in todo:
         print(f"== bench {name}")
-        fn = {"parse": bench_parse, "ingest": bench_ingest, "cycle": bench_cycle,
-              "same-delivery": bench_same_delivery}[name]  # fmt: skip
-        _save(name, fn())
+        results[name] = BENCHES[name]()
+        _save(name, results[name])
+    print_targets(results)
     print(f"results in {BENCH_DIR}")
     return 0

@@ -1,0 +1,32 @@
+"""`make bench` ends with each target beside the figure measured: met, missed, or not
+measured (never a figure it did not measure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from buildout_tracker.devtools import bench
+
+
+def test_targets_name_met_missed_and_not_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)  # no saved results to fall back on
+    results = {
+        "ingest": {"ratio": 2.4, "peak_rss_mb": 1350.0},
+        "cycle": {"per_week": [{"seconds": 30.0}, {"seconds": 3.0}, {"seconds": 5.0},
+                               {"seconds": 3.5}], "max_week_s": 5.0, "backfill_s": 300.0},
+    }  # fmt: skip
+    lines = {line.split("  ")[1].strip(): line for line in bench.print_targets(results)}
+    assert "2.40" in lines["1M-line ingest / pyarrow copy"]
+    assert lines["1M-line ingest / pyarrow copy"].endswith("MISSED")
+    assert lines["1M-line ingest peak RSS (MB)"].endswith("met")
+    # median of the weeks after the first (3.0, 3.5, 5.0) is 3.5
+    assert "3.50" in lines["large week, median (s)"] and lines["large week, median (s)"].endswith(
+        "met"
+    )
+    assert " 5.00 " in lines["104-week large backfill (min)"]
+    assert "not measured" in lines["report of week 100 (s)"]
+    assert "== targets" in capsys.readouterr().out
