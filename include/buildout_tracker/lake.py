@@ -396,9 +396,20 @@ class Bucket:
         except (ClientError, BotoCoreError) as exc:
             raise _wrap("ListObjectsV2", self.name, prefix, exc, self.policy) from exc
 
-    def iter(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        for page in self._pages(prefix):
+    def iter(
+        self,
+        prefix: str = "",
+        start_after: str | None = None,
+        stop: Callable[[str], bool] | None = None,
+    ) -> Iterator[ObjectInfo]:
+        """Objects under `prefix` in key order; from the first key after `start_after`, and up
+        to (not including) the first key for which `stop(key)` is true: no later page is
+        requested (a range of a listing in one request, not one listing per folder)."""
+        extra = {"StartAfter": start_after} if start_after else {}
+        for page in self._pages(prefix, **extra):
             for obj in page.get("Contents", []):
+                if stop is not None and stop(obj["Key"]):
+                    return
                 yield ObjectInfo(obj["Key"], int(obj["Size"]), obj.get("ETag", "").strip('"'))
 
     def last_modified(self, prefix: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ objects to the real bucket's listings, so that the ingest can be tested against 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from buildout_tracker.lake import Bucket, ObjectInfo
 
@@ -26,12 +26,24 @@ class WithFolderMarkers(Bucket):
     def _marker(self, key: str) -> ObjectInfo:
         return ObjectInfo(key, 0, EMPTY_ETAG)
 
-    def iter(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def iter(
+        self,
+        prefix: str = "",
+        start_after: str | None = None,
+        stop: Callable[[str], bool] | None = None,
+    ) -> Iterator[ObjectInfo]:
         objs = [
-            *super().iter(prefix),
-            *(self._marker(m) for m in self.markers if m.startswith(prefix)),
+            *super().iter(prefix, start_after=start_after),
+            *(
+                self._marker(m)
+                for m in self.markers
+                if m.startswith(prefix) and (start_after is None or m > start_after)
+            ),
         ]
-        yield from sorted(objs, key=lambda o: o.key)
+        for o in sorted(objs, key=lambda o: o.key):
+            if stop is not None and stop(o.key):
+                return
+            yield o
 
     def iter_top(self, prefix: str = "") -> Iterator[ObjectInfo]:
         mine = [m for m in self.markers if m.startswith(prefix) and "/" not in m[len(prefix) :]]

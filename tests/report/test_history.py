@@ -26,9 +26,9 @@ class Spy(Bucket):
         self.listed: list[str] = []
         self.read: list[str] = []
 
-    def iter(self, prefix: str = ""):  # type: ignore[no-untyped-def]
+    def iter(self, prefix: str = "", **kwargs):  # type: ignore[no-untyped-def]
         self.listed.append(prefix)
-        return super().iter(prefix)
+        return super().iter(prefix, **kwargs)
 
     def get_bytes(self, key: str) -> bytes:
         self.read.append(key)

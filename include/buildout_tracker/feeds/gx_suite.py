@@ -28,7 +28,8 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +82,10 @@ class GxFileResult:
 
 
 class GxValidator:
+    # Build each expectation's configuration once per validation (`_configurations_built_once`);
+    # False only in the test that proves the results are the same either way.
+    memoise_configurations = True
+
     def __init__(self) -> None:
         self._context: Any = None
         self._datasource: Any = None
@@ -255,7 +260,8 @@ class GxValidator:
                 batch_parameters={"dataframe": data},
                 result_format="BASIC",
             )
-            return v, v.validate_expectation_suite(suite)
+            with _configurations_built_once(self.memoise_configurations):
+                return v, v.validate_expectation_suite(suite)
 
         self._runs += 1
         if split is None:
@@ -689,3 +695,36 @@ def _jsonable(v: Any) -> Any:
     import json
 
     return json.loads(json.dumps(v, default=str))
+
+
+@contextmanager
+def _configurations_built_once(enabled: bool = True) -> Iterator[None]:
+    """During one GX validation, build each expectation's `configuration` once.
+
+    GX rebuilds `Expectation.configuration` (a pydantic `.dict()` and a deep copy of every
+    argument, value sets included) dozens of times per expectation per validation, while it
+    builds the metric graph and the results: with a large value set (the offers suite's
+    requisition ids) that is most of a validation's time. Nothing changes an expectation
+    during a validation, so the first build is reused for the same object. The property is
+    restored afterwards; one validation runs at a time per process.
+    `tests/feeds/test_gx_memo.py` checks the results are identical with and without this.
+    """
+    if not enabled:
+        yield
+        return
+    from great_expectations.expectations.expectation import Expectation
+
+    original = Expectation.__dict__["configuration"]
+    built: dict[int, tuple[Any, Any]] = {}
+
+    def configuration(self: Any) -> Any:
+        hit = built.get(id(self))
+        if hit is None or hit[0] is not self:  # (the object is kept: its id is not reused)
+            hit = built[id(self)] = (self, original.fget(self))
+        return hit[1]
+
+    Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Expectation.configuration = original  # type: ignore[method-assign]

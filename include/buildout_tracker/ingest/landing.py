@@ -9,7 +9,7 @@ from datetime import date
 
 from buildout_tracker import registry, zones
 from buildout_tracker.lake import Bucket
-from buildout_tracker.weeks import shift, week_dates
+from buildout_tracker.weeks import shift, week_dates, week_key
 
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -34,13 +34,25 @@ class Delivery:
 
 def deliveries(landing: Bucket, feed: str, week: str) -> list[Delivery]:
     """Files under <feed>/<date>/ for every date of the week, in delivery order."""
+    return _dated(landing, feed, week_dates(week))
+
+
+def _dated(landing: Bucket, feed: str, days: list[date]) -> list[Delivery]:
+    """Files under <feed>/<day>/ for each of `days` (consecutive), in delivery order: one
+    listing from the first day's folder to the last's (S3 lists in key order, and a date
+    folder's name sorts as its date), not one per day."""
+    by_name = {d.isoformat(): d for d in days}
+    first, last = min(by_name), max(by_name)
+    start = len(feed) + 1
     found: list[Delivery] = []
-    for day in week_dates(week):
-        prefix = f"{feed}/{day.isoformat()}/"
-        for obj in landing.iter(prefix):
-            if is_folder_marker(obj.key):
-                continue
-            found.append(Delivery(feed, obj.key, day, obj.size))
+    for obj in landing.iter(
+        f"{feed}/",
+        start_after=f"{feed}/{first}",
+        stop=lambda key: key[start : start + 10] > last,
+    ):
+        folder, sep, _ = obj.key[start:].partition("/")
+        if sep and folder in by_name and not is_folder_marker(obj.key):
+            found.append(Delivery(feed, obj.key, by_name[folder], obj.size))
     return sorted(found, key=lambda d: (d.delivery_date, d.key))
 
 
@@ -59,8 +71,24 @@ def late_deliveries(
         if ledger is not None:
             ran.append(earlier)
             known.update(f["key"] for f in ledger.get("files", []))
-    late = [d for w in ran for d in deliveries(landing, feed, w) if d.key not in known]
+    if not ran:
+        return []
+    # One listing over the weeks that ran (from the first's Monday to the last's Sunday).
+    days = [d for w in _span(ran[0], ran[-1]) for d in week_dates(w)]
+    weeks_ran = set(ran)
+    late = [
+        d
+        for d in _dated(landing, feed, days)
+        if d.key not in known and week_key(d.delivery_date) in weeks_ran
+    ]
     return sorted(late, key=lambda d: (d.delivery_date, d.key))
+
+
+def _span(first: str, last: str) -> list[str]:
+    out = [first]
+    while out[-1] != last:
+        out.append(shift(out[-1], 1))
+    return out
 
 
 def misplaced(landing: Bucket, feed: str) -> list[str]:
