@@ -402,3 +402,25 @@ def test_links_work_served_under_a_prefix(
                     assert urlsplit(target).path.startswith(prefix), (url, ref)
                     with urlopen(target, timeout=30) as r:
                         assert r.status == 200, target
+
+
+def test_docs_show_only_the_suites_of_the_results_kept(tmp_path: Path) -> None:
+    """Suites of earlier weeks stay out of the next Data Docs (GX renders a page for every
+    suite in its context): one feed-week's docs have one suite page per kind validated."""
+    from dataclasses import replace
+
+    validator = GxValidator()
+    frame = parse_file(PO_LINES, BAD_KEY, to_csv([po()]), KEY).frame
+    for week in ("2026-W45", "2026-W46", "2026-W47"):
+        validator.validate(PO_LINES, frame, BAD_KEY, replace(CTX, week=week))
+        validator.forget_results()
+    validator.validate(PO_LINES, frame, BAD_KEY, replace(CTX, week="2026-W48"))
+    validator.build_data_docs(tmp_path / "docs")
+    root = tmp_path / "docs" / "expectations"
+    suites = sorted(
+        ".".join(p.relative_to(root).with_suffix("").parts) for p in root.rglob("*.html")
+    )
+    assert suites == [validator.suite_name(PO_LINES, replace(CTX, week="2026-W48"))]
+    # an earlier week's suite is rebuilt when needed again
+    again = validator.validate(PO_LINES, frame, BAD_KEY, replace(CTX, week="2026-W45"))
+    assert again.success

@@ -360,6 +360,19 @@ class GxValidator:
         for key in store.list_keys():
             store.remove_key(key)
 
+    def _drop_suites_not_shown(self) -> None:
+        """Remove from the context the suites no kept result was validated with (earlier
+        weeks', other feeds'): Data Docs render a page for every suite in the context, and a
+        suite is rebuilt, the same, when it is needed again."""
+        context = self._ctx()
+        store = context.validation_results_store
+        shown = {store.get(key).suite_name for key in store.list_keys()}
+        for name in [n for n in self._validations if n not in shown]:
+            context.validation_definitions.delete(name)
+            context.suites.delete(name)
+            self._validations.pop(name)
+            self._splits.pop(name, None)
+
     def build_data_docs(self, out_dir: Path) -> Path:
         """Write GX Data Docs (HTML) of the validation results kept; return index.html.
 
@@ -390,6 +403,7 @@ class GxValidator:
                     "show_how_to_buttons": False,  # tutorials and a walkthrough, online only
                 },
             )
+        self._drop_suites_not_shown()
         context.build_data_docs(site_names=[DOCS_SITE])
         make_offline(out_dir, notes_from_context(context))
         return out_dir / "index.html"
