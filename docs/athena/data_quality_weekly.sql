@@ -15,7 +15,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `data_quality_weekly` (
   `blocked` boolean COMMENT 'Delivery rows: true when the feeds week is blocked; null on rule rows.',
   `blocked_reason` string COMMENT 'Delivery rows: why the week is blocked (file and rule); null otherwise.'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/data_quality_weekly/'
 TBLPROPERTIES (

@@ -14,7 +14,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `hiring_weekly` (
   `time_to_fill_p50_days` double COMMENT 'Median days from opened_date to earliest hire, requisitions filled to date; null when none.',
   `time_to_fill_p90_days` double COMMENT '90th percentile of the same time to fill, linear interpolation; null when none.'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/hiring_weekly/'
 TBLPROPERTIES (

@@ -17,7 +17,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `milestone_status_weekly` (
   `stale` boolean COMMENT 'True when the site did not report in this week and its last report is carried.',
   `health` string COMMENT 'complete, complete_late, on_track, at_risk or late (rules in the data dictionary).'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/milestone_status_weekly/'
 TBLPROPERTIES (

@@ -14,7 +14,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `procurement_weekly` (
   `top_supplier_share` double COMMENT 'Largest single supplier share of committed_usd; null when committed_usd is 0.',
   `committed_change_usd` double COMMENT 'committed_usd minus last weeks for the same key; null when last week had no row for it.'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/procurement_weekly/'
 TBLPROPERTIES (

@@ -31,7 +31,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `program_scorecard` (
   `vac_usd_prior` double COMMENT 'vac_usd published for the area last week; null when none.',
   `tcpi_prior` double COMMENT 'tcpi published for the area last week; null when none.'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/program_scorecard/'
 TBLPROPERTIES (

@@ -27,7 +27,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `site_progress_weekly` (
   `tcpi` double COMMENT 'To-complete performance index (bac_usd - ev_usd) / (bac_usd - ac_usd): the cost efficiency the remaining work needs to finish on budget; null when bac_usd - ac_usd <= 0.',
   `go_live_slip_change_days` bigint COMMENT 'go_live_slip_days minus last weeks for the site; null when either is unknown.'
 )
-PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48; also the Hive partition key.')
+PARTITIONED BY (`week` string COMMENT 'ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive partition key, not stored in the files.')
 STORED AS PARQUET
 LOCATION 's3://buildout-lake/curated/site_progress_weekly/'
 TBLPROPERTIES (

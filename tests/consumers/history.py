@@ -64,13 +64,12 @@ def arrow_table(data: bytes) -> pa.Table:
 
 def truth(lake: Bucket, table: str, week: str) -> pd.DataFrame:
     """A week of a table as published, through its manifest with boto3: no reader under test.
-    `week` is the partition's, whether or not the file carries it (docs: Reader notes)."""
+    The file does not carry `week` (the partition path does): it is added here, as the
+    partition key pandas reads from a folder (a categorical)."""
     entry = lake.get_json(manifest_key(week))["tables"][table]
     data = lake.get_bytes(entry["files"][0])
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     frame = arrow_table(data).to_pandas()
-    if "week" in frame:
-        assert (frame["week"].astype(str) == week).all(), f"{table} {week}: week in the file"
-    else:
-        frame.insert(0, "week", pd.Categorical([week] * len(frame)))
+    assert "week" not in frame, f"{table} {week}: week in the file, not only in its path"
+    frame.insert(0, "week", pd.Categorical([week] * len(frame)))
     return frame

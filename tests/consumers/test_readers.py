@@ -1,21 +1,17 @@
 """Each common reader's natural call on a published table, as a consumer writes it, over S3.
 
-Two layouts of the same published rows (three weeks through the real cycle,
-tests/consumers/history.py):
+The published rows of three weeks through the real cycle (tests/consumers/history.py), in the
+layout the publisher writes: the standard Hive layout, `week` in the path only
+(`curated/<table>/week=2026-W48/part-00000.parquet`), not inside the files. Every call must give
+every row of every week with its `week`.
 
-- `published`: what the publisher writes today, `week` inside every file
-  (dictionary-encoded) and in the path (`week=2026-W48/`);
-- `path_only`: the same files with the `week` column left out, in a bucket of their own: the
-  standard Hive layout, where a reader takes `week` from the folder only.
-
-Every call must give every row of every week with its `week`. Today one call fails on the
-published layout: `pyarrow.dataset.dataset(root, format="parquet", partitioning="hive")`
-types the folder key as string while the files say dictionary ("Unable to merge: Field week
-has incompatible types"). No type of `week` inside the files satisfies both pyarrow entry
+With `week` in the files as well (dictionary-encoded, as the publisher once wrote it),
+`pyarrow.dataset.dataset(root, format="parquet", partitioning="hive")` failed: it types the
+folder key as string while the files said dictionary ("Unable to merge: Field week has
+incompatible types"), and no type of `week` inside the files satisfies both pyarrow entry
 points (`pq.read_table` / `pandas.read_parquet` type the folder key as a dictionary and then
-fail on a plain string column), so the fix is the path-only layout. The tests that describe it
-on the published lake are marked xfail(strict=True): they start passing, and must lose their
-marker, when the publisher stops writing `week` into the files.
+fail on a plain string column). Hence the path-only layout (docs/reading-the-tables.md, Reader
+notes).
 """
 
 from __future__ import annotations
@@ -34,39 +30,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from buildout_tracker.devtools.lake_server import LakeServer
-from buildout_tracker.lake import Bucket, ensure_buckets, parquet_bytes
 from buildout_tracker.zones import manifest_key, table_key
 from tests.consumers.history import WEEKS, arrow_table, published_history
 
 TABLE = "program_scorecard"
-PATH_ONLY = "consumers-path-only"
-MERGE_ERROR = (
-    "Unable to merge: Field week has incompatible types: "
-    "dictionary<values=string, indices=int32, ordered=0> vs string"
-)
-LAYOUT_CHANGE = (
-    "week is dictionary-encoded inside the published files and a string folder key to "
-    "pyarrow.dataset(partitioning='hive'): " + MERGE_ERROR + ". Passes once the publisher "
-    "writes week in the path only (docs/reading-the-tables.md, Reader notes)"
-)
 
 
 @pytest.fixture(scope="module")
 def lakes(lake_server: LakeServer) -> dict[str, Any]:
-    """The published history, and its path-only copy (the same files without `week`)."""
+    """The published history ("published": its lake bucket's name)."""
     out = published_history(lake_server)
-    lake: Bucket = out["lake"]
-    ensure_buckets(lake.client, (PATH_ONLY,))
-    copy = Bucket(PATH_ONLY, lake.client)
-    copy.delete_prefix("")
-    for week in WEEKS:
-        key = table_key(TABLE, week)
-        table = arrow_table(lake.get_bytes(key))
-        kept = [
-            c for c in table.column_names if c != "week"
-        ]  # (already so once the writer changes)
-        copy.put_bytes(key, parquet_bytes(table.select(kept)))
-    return {**out, "published": lake.name, "path_only": PATH_ONLY}
+    return {**out, "published": out["lake"].name}
 
 
 @pytest.fixture(scope="module")
@@ -149,17 +123,7 @@ def _check_every_row_has_its_week(result: Any, lakes: dict[str, Any]) -> None:
     assert "status_date" in frame.columns
 
 
-def _cases(layout: str) -> list[Any]:
-    out = []
-    for name in READERS:
-        marks = []
-        if layout == "published" and name == "pyarrow.dataset(partitioning='hive')":
-            marks = [pytest.mark.xfail(strict=True, raises=pa.ArrowTypeError, reason=LAYOUT_CHANGE)]
-        out.append(pytest.param(name, id=name, marks=marks))
-    return out
-
-
-@pytest.mark.parametrize("reader", _cases("published"))
+@pytest.mark.parametrize("reader", list(READERS))
 def test_natural_call_on_the_published_layout(
     reader: str, lakes: dict[str, Any], s3: pafs.S3FileSystem
 ) -> None:
@@ -167,36 +131,6 @@ def test_natural_call_on_the_published_layout(
     _check_every_row_has_its_week(result, lakes)
 
 
-@pytest.mark.parametrize("reader", _cases("path_only"))
-def test_natural_call_on_the_path_only_layout(
-    reader: str, lakes: dict[str, Any], s3: pafs.S3FileSystem
-) -> None:
-    result = READERS[reader](lakes["path_only"], s3, lakes["server"])
-    _check_every_row_has_its_week(result, lakes)
-
-
-def test_today_the_dataset_call_fails_with_the_merge_error(
-    lakes: dict[str, Any], s3: pafs.S3FileSystem
-) -> None:
-    """What a consumer sees today, word for word (and the documented workaround works)."""
-    published = lakes["published"]
-    if (
-        "week"
-        not in pq.read_schema(f"{published}/{table_key(TABLE, WEEKS[-1])}", filesystem=s3).names
-    ):
-        pytest.skip("the publisher writes week in the path only: the call works (see above)")
-    with pytest.raises(
-        pa.ArrowTypeError, match=MERGE_ERROR.replace("(", r"\(").replace(")", r"\)")
-    ):
-        READERS["pyarrow.dataset(partitioning='hive')"](published, s3, lakes["server"])
-    workaround = ds.dataset(
-        f"{published}/curated/{TABLE}", filesystem=s3, format="parquet",
-        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-    ).to_table()  # fmt: skip
-    _check_every_row_has_its_week(workaround, lakes)
-
-
-@pytest.mark.xfail(strict=True, reason="the contract change: " + LAYOUT_CHANGE)
 def test_published_files_carry_week_in_the_path_only(
     lakes: dict[str, Any], s3: pafs.S3FileSystem
 ) -> None:
@@ -205,13 +139,23 @@ def test_published_files_carry_week_in_the_path_only(
         assert "week" not in schema.names and "status_date" in schema.names
 
 
+def test_the_former_workaround_still_works(lakes: dict[str, Any], s3: pafs.S3FileSystem) -> None:
+    """What consumers passed while the files carried `week` too: a dictionary-typed folder key."""
+    table = ds.dataset(
+        f"{lakes['published']}/curated/{TABLE}", filesystem=s3, format="parquet",
+        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
+    ).to_table()  # fmt: skip
+    assert pa.types.is_dictionary(table.schema.field("week").type)
+    _check_every_row_has_its_week(table, lakes)
+
+
 def test_path_only_what_a_consumer_loses(lakes: dict[str, Any], s3: pafs.S3FileSystem) -> None:
     """With week in the path only: one file read alone has no `week` (its `status_date` still
     says which week it is), and a reader that does not enable Hive partitioning sees none."""
-    copy = lakes["path_only"]
-    one = pq.read_table(f"{copy}/{table_key(TABLE, WEEKS[-1])}", filesystem=s3)
+    published = lakes["published"]
+    one = pq.read_table(f"{published}/{table_key(TABLE, WEEKS[-1])}", filesystem=s3)
     assert "week" not in one.column_names and "status_date" in one.column_names
     glob_only = pl.scan_parquet(
-        f"{_local(lakes['server'], copy)}/curated/{TABLE}/**/*.parquet"
+        f"{_local(lakes['server'], published)}/curated/{TABLE}/**/*.parquet"
     ).collect()  # polars enables hive partitioning by default only for a directory
     assert "week" not in glob_only.columns

@@ -150,10 +150,7 @@ def interrupted_week(lake: Bucket, week: str, tables: tuple[str, ...]) -> list[s
     keys = []
     for table in tables:
         entry = lake.get_json(manifest_key(WEEKS[-1]))["tables"][table]
-        t = arrow_table(lake.get_bytes(entry["files"][0]))
-        if "week" in t.schema.names:  # the files carry week too (docs: Reader notes)
-            column = pa.array([week] * t.num_rows).dictionary_encode()
-            t = t.set_column(t.schema.get_field_index("week"), "week", column)
+        t = arrow_table(lake.get_bytes(entry["files"][0]))  # no `week`: the folder says it
         keys.append(table_key(table, week))
         lake.put_bytes(keys[-1], parquet_bytes(t))
     return keys
@@ -246,7 +243,7 @@ def test_pyarrow_examples(published: dict[str, Any], monkeypatch: pytest.MonkeyP
         assert abs(total - program["committed_usd"]) <= 0.01, week
     assert sorted(ns["last_two"]["week"].astype(str).unique()) == WEEKS[-2:]
 
-    # Dataset API with a dictionary-typed partition key, filtered to one week.
+    # Dataset API, partitioning="hive" (week from the folders), filtered to one week.
     sites = ns["site_progress_latest"]
     assert sites.num_rows == len(truth(lake, "site_progress_weekly", latest)) > 0
 
@@ -257,7 +254,7 @@ def test_pyarrow_examples(published: dict[str, Any], monkeypatch: pytest.MonkeyP
         assert table.num_rows == manifest["tables"][name]["rows"]
         file_columns = [c["name"] for c in manifest["tables"][name]["schema"]]
         assert table.schema.names == file_columns  # the file, as its manifest describes it
-        assert set(SCHEMAS[name].names) - set(file_columns) <= {"week"}  # week: the folder's
+        assert set(SCHEMAS[name].names) - set(file_columns) == {"week"}  # week: the folder's
 
 
 def test_manifest_example_rejects_a_file_that_is_not_the_published_one(

@@ -206,6 +206,7 @@ def check_manifest(lake: Bucket, landing: Bucket, week: str) -> dict[str, Any]:
     from buildout_tracker.ingest.report import read_report
     from buildout_tracker.registry import STATUS_FEEDS
     from buildout_tracker.tables import SCHEMAS, TABLE_NAMES
+    from buildout_tracker.tables.arrow import file_schema
     from buildout_tracker.weeks import status_date
     from buildout_tracker.zones import manifest_key, table_key
 
@@ -229,11 +230,14 @@ def check_manifest(lake: Bucket, landing: Bucket, week: str) -> dict[str, Any]:
         assert t["sha256"] == sha(data), f"{name}: manifest sha256 is not the object's"
         parquet = pq.ParquetFile(arrow_buffer(data))
         assert t["rows"] == parquet.metadata.num_rows
-        assert [f["name"] for f in t["schema"]] == parquet.schema_arrow.names == SCHEMAS[name].names
+        # The file holds every column of the table but `week`, which is its partition path.
+        written = file_schema(SCHEMAS[name])
+        assert "week" not in written.names and f"/week={week}/" in key
+        assert [f["name"] for f in t["schema"]] == parquet.schema_arrow.names == written.names
         # A list's item name is storage detail (Arrow says item, Parquet element): the exact
         # strings are test_manifest_schema_is_the_schema_of_the_published_file's business.
         types = [f["type"].replace("list<element: ", "list<item: ") for f in t["schema"]]
-        assert types == [str(f.type) for f in SCHEMAS[name]], name
+        assert types == [str(f.type) for f in written], name
         assert len(t["row_content_sha256"]) == 64
 
     assert sorted(m["data_quality"]) == sorted((*STATUS_FEEDS, "reference"))

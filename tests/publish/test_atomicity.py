@@ -11,6 +11,7 @@ from buildout_tracker import pipeline
 from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.publish import lease, publish_week
 from buildout_tracker.tables import TABLE_NAMES
+from buildout_tracker.weeks import status_date
 from buildout_tracker.zones import manifest_key, table_key
 from tests.ingest import builders as b
 from tests.publish import helpers as h
@@ -73,7 +74,10 @@ def test_interrupted_publication_leaves_whole_partitions_and_the_old_manifest(
         key = table_key(name, W37)
         assert h.partition_objects(rt.lake, name, W37) == [key], "one object per partition"
         table = h.read_parquet_bytes(after[key])  # a complete Parquet file, footer included
-        assert table.num_rows >= 1 and table.column("week").to_pylist() == [W37] * table.num_rows
+        # `week` is the partition path's (`week=2026-W37/`), not a column of the file.
+        assert key.startswith(f"curated/{name}/week={W37}/") and "week" not in table.schema.names
+        assert table.num_rows >= 1
+        assert table.column("status_date").to_pylist() == [status_date(W37)] * table.num_rows
         if i >= 2:  # not reached: the previous publication, as the manifest describes it
             assert after[key] == before[key], f"{name} was not due to be replaced"
             assert h.sha(after[key]) == old_manifest["tables"][name]["sha256"]

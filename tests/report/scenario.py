@@ -265,7 +265,7 @@ def manifest(week: str, published: dict[str, pa.Table], run_id: str = "test-run"
     """A manifest like `publish/write.py` writes (what the report reads of it, at least)."""
     entries = {}
     for name, t in published.items():
-        data = parquet_bytes(t)
+        data = parquet_bytes(arrow.file_table(t))  # the file as published: no `week` column
         entries[name] = {
             "files": [zones.table_key(name, week)],
             "uris": [f"s3://lake/{zones.table_key(name, week)}"],
@@ -287,10 +287,11 @@ def manifest(week: str, published: dict[str, pa.Table], run_id: str = "test-run"
 
 def publish(lake: Bucket, week: str, published: dict[str, pa.Table] | None = None,
             run_id: str = "test-run") -> dict[str, Any]:  # fmt: skip
-    """Write a week's tables and its manifest (last) into the lake."""
+    """Write a week's tables and its manifest (last) into the lake, as the publisher does
+    (`week` in the partition path only)."""
     published = tables(week) if published is None else published
     for name, t in published.items():
-        lake.put_bytes(zones.table_key(name, week), parquet_bytes(t))
+        lake.put_bytes(zones.table_key(name, week), parquet_bytes(arrow.file_table(t)))
     m = manifest(week, published, run_id)
     lake.put_bytes(zones.manifest_key(week), json_bytes(m))
     return m

@@ -159,6 +159,7 @@ class Reader:
         import pyarrow.parquet as pq
 
         from buildout_tracker import zones
+        from buildout_tracker.weeks import status_date
 
         with self.lock:
             self.views += 1
@@ -177,12 +178,14 @@ class Reader:
                 if data is None:
                     continue  # gone since the listing (a withdrawal)
                 try:
-                    weeks = set(pq.read_table(io.BytesIO(data)).column("week").to_pylist())
+                    # `week` is the path's (not in the files): a row's week is its status date.
+                    table = pq.read_table(io.BytesIO(data), columns=["status_date"])
+                    dates = set(table.column("status_date").to_pylist())
                 except Exception as exc:  # anything unreadable is the finding
                     found.append(f"partition {keys[0]} is not a whole Parquet file: {exc}")
                     continue
-                if weeks - {week}:
-                    found.append(f"partition {keys[0]} holds rows of {sorted(weeks)}")
+                if dates - {status_date(week)}:
+                    found.append(f"partition {keys[0]} holds rows of {sorted(map(str, dates))}")
             for o in self.lake.list(zones.MANIFESTS_PREFIX):
                 if "/_" in o.key.removeprefix(zones.MANIFESTS_PREFIX):
                     continue

@@ -6,9 +6,9 @@
 
 It loads `.env` (values already in the environment win), checks that the local lake answers,
 connects DuckDB with an S3 secret for the lake and creates one view per published table, over
-every week (`s3://<lake bucket>/curated/<table>/*/*.parquet`, `week` from the files and the
-folders alike), plus `published_weeks`: the weeks whose manifest exists (a week is published
-once its manifest is written, which happens last). In a notebook:
+every week (`s3://<lake bucket>/curated/<table>/*/*.parquet`; `week` comes from the folder
+names, the files do not carry it), plus `published_weeks`: the weeks whose manifest exists (a
+week is published once its manifest is written, which happens last). In a notebook:
 
     from buildout_tracker.devtools.sql import connect
     con = connect()

@@ -13,6 +13,7 @@ from buildout_tracker.ingest import state
 from buildout_tracker.ingest.report import read_report
 from buildout_tracker.lake import Bucket
 from buildout_tracker.model import FeedWeekStatus, WeekInputs
+from buildout_tracker.tables.arrow import with_partition
 from buildout_tracker.weeks import previous, status_date
 
 log = logging.getLogger(__name__)
@@ -143,10 +144,13 @@ def read_prior(lake: Bucket, week: str) -> dict[str, pd.DataFrame]:
 
 
 def _tables_of(lake: Bucket, manifest: dict[str, Any] | None) -> dict[str, pd.DataFrame]:
+    """The tables a manifest names, as computed: the files carry every column but `week`
+    (their partition path), which is re-added from the manifest's week."""
     if manifest is None:
         return {}
+    week = str(manifest["week"])
     return {
-        name: lake.read_frame(t["files"][0])
+        name: with_partition(lake.read_parquet(t["files"][0]), week).to_pandas()
         for name, t in manifest["tables"].items()
         if t.get("files")  # a table withheld in a week never published holds no file
     }

@@ -3,7 +3,9 @@ under `curated/_staging/` (invisible to readers, which skip `_` names), check wh
 staged, copy each into place as one object per week partition (one PUT or COPY is atomic: a
 reader sees the old partition or the new one), and write the manifest last. Tables built on
 a feed blocked for the week are withheld: the partition an earlier run published stays, and
-the manifest says why.
+the manifest says why. A file holds every column of its table but `week`, which is its
+partition folder (`week=<W>/`, the standard Hive layout), and the manifest describes the file
+as written (its schema, rows and checksums).
 
 A manifest never names an object whose bytes are not the ones it describes: when a
 republication changes a table (a late file, a correction), the manifest in place is taken
@@ -29,11 +31,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from buildout_tracker import settings, zones
+from buildout_tracker import registry, settings, zones
+from buildout_tracker.ingest import ledger
 from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
 from buildout_tracker.model import TABLE_FEEDS, WeekInputs
 from buildout_tracker.publish import lease
 from buildout_tracker.publish.inputs import input_files
+from buildout_tracker.tables.arrow import file_table
 from buildout_tracker.weeks import status_date
 
 
@@ -66,7 +70,9 @@ def write_week(
     fail_after: int | None,
 ) -> PublishResult:
     withheld = withheld_tables(inputs)
-    data = {name: parquet_bytes(t) for name, t in tables.items() if name not in withheld}
+    # The files hold every column but `week`, which is their partition path (`week=<W>/`).
+    files = {name: file_table(t) for name, t in tables.items() if name not in withheld}
+    data = {name: parquet_bytes(t) for name, t in files.items()}
     held = lease.Lease.acquire(lake, week, run_id)
     try:
         result = _write_week(lake, held, week, run_id, inputs, tables, data, withheld, fail_after)
@@ -161,7 +167,7 @@ def _manifest(
                 "uris": [lake.uri(zones.table_key(name, week))],
                 "rows": tables[name].num_rows,
                 "sha256": hashlib.sha256(data[name]).hexdigest(),
-                "row_content_sha256": row_content_sha256(tables[name]),
+                "row_content_sha256": row_content_sha256(file_table(tables[name])),
                 "schema": [
                     {"name": f.name, "type": str(f.type)}
                     for f in pq.read_schema(pa.BufferReader(data[name]))
@@ -171,6 +177,7 @@ def _manifest(
             if name not in withheld
         },
         "data_quality": {feed: vars(s) for feed, s in inputs.feed_status.items()},
+        "decisions": ledger.week_decisions(lake, week, registry.NAMES),
     }
     for name, reason in withheld.items():
         # Not published by this run; a partition an earlier run published for the week stays

@@ -22,14 +22,22 @@ def description(f: pa.Field) -> str:
     return (f.metadata or {}).get(b"description", b"").decode()
 
 
-# `week` is text stored dictionary-encoded (Parquet: a UTF8 string column). The Hive partition
-# folder carries the same key, and pyarrow/pandas infer a partition key as dictionary-encoded
-# text: a plain string column in the files makes `pandas.read_parquet("curated/<table>/")` and
-# `pyarrow.parquet.read_table` fail with "Unable to merge: Field week has incompatible types".
+# `week` is the Hive partition key of the path (`curated/<table>/week=2026-W48/`) and is not
+# stored in the files (`file_table`): the standard Hive layout, which every reader's natural call
+# on a table folder reads (with `week` in the files too, pyarrow.dataset(partitioning="hive")
+# fails: "Unable to merge: Field week has incompatible types"). The tables as computed keep it,
+# typed as `pq.read_table` and `pandas.read_parquet` type a folder key (dictionary-encoded
+# text); our readers of published files re-add it from the partition read (`with_partition`).
+PARTITION_COLUMN = "week"
 WEEK_TYPE = pa.dictionary(pa.int32(), pa.string())
 
 WEEK_FIELDS: tuple[pa.Field, ...] = (
-    col("week", WEEK_TYPE, "ISO week of the row, written 2026-W48; also the Hive partition key."),
+    col(
+        PARTITION_COLUMN,
+        WEEK_TYPE,
+        "ISO week of the row, written 2026-W48. From the path only (week=2026-W48/): the Hive "
+        "partition key, not stored in the files.",
+    ),
     col(
         "status_date", pa.date32(), "The Sunday of the week: every to date figure is as of its end."
     ),
@@ -38,6 +46,30 @@ WEEK_FIELDS: tuple[pa.Field, ...] = (
 
 def schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema([*WEEK_FIELDS, *fields])
+
+
+def file_schema(schema_: pa.Schema) -> pa.Schema:
+    """The schema of a published file: the table's, without the partition column."""
+    i = schema_.get_field_index(PARTITION_COLUMN)
+    return schema_ if i < 0 else schema_.remove(i)
+
+
+def file_table(table: pa.Table) -> pa.Table:
+    """A computed table as written to its Parquet file: every column but `week`, which the
+    partition path carries (`week=<W>/`)."""
+    if PARTITION_COLUMN not in table.column_names:
+        return table
+    return table.drop_columns([PARTITION_COLUMN])
+
+
+def with_partition(table: pa.Table, week: str) -> pa.Table:
+    """A published file's rows with `week` re-added from the partition they were read from, as
+    the computed table has it (first column, dictionary-encoded): the inverse of `file_table`.
+    A file that carries `week` itself (published before the path-only layout) is left as is."""
+    if PARTITION_COLUMN in table.column_names:
+        return table
+    values = pa.array([week] * table.num_rows, type=pa.string()).dictionary_encode()
+    return table.add_column(0, WEEK_FIELDS[0], values.cast(WEEK_TYPE))
 
 
 def to_table(df: pd.DataFrame, schema_: pa.Schema) -> pa.Table:

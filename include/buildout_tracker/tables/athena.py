@@ -1,10 +1,8 @@
 """Athena (Hive) DDL for the published tables, generated from their Arrow schemas.
 
-`week` is both a column inside every Parquet file (docs/data-dictionary.md: every row carries it) and the Hive
-partition key of the path (`week=2026-W48/`). Athena forbids a name in both the column list and
-PARTITIONED BY, so the DDL declares `week` only as the partition column; Athena then reads it
-from the path and never from the file, which is harmless because the publisher writes the same
-value in both.
+`week` is the Hive partition key of the path (`week=2026-W48/`) and is not stored in the
+Parquet files (docs/data-dictionary.md), so the DDL declares it in PARTITIONED BY only and
+every other column of the schema in the column list; Athena reads `week` from the path.
 
 Which weeks Athena sees: the DDL enables partition projection with `injected` week values
 (`PROJECTION`): nothing to run when a week is published, and every query names its weeks
@@ -19,9 +17,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from buildout_tracker.tables import SCHEMAS
-from buildout_tracker.tables.arrow import description
+from buildout_tracker.tables.arrow import PARTITION_COLUMN, description
 
-PARTITION_COLUMN = "week"
 PROJECTION = "injected"  # the projection the generated DDL enables (None: catalog partitions)
 
 

@@ -16,7 +16,6 @@ import pyarrow as pa
 from buildout_tracker.settings import PROJECT_ROOT
 from buildout_tracker.tables import KEYS, MODULES, SCHEMAS, TABLE_NAMES
 from buildout_tracker.tables.arrow import description
-from buildout_tracker.tables.athena import PARTITION_COLUMN
 
 DOC_PATH = PROJECT_ROOT / "docs" / "data-dictionary.md"
 
@@ -38,23 +37,25 @@ what is written here.
 
 - Each table is Parquet under `curated/<table>/` in the lake bucket (default `buildout-lake`),
   one Hive-style partition per week: `curated/<table>/week=2026-W48/<files>.parquet`. Athena,
-  DuckDB, pandas and pyarrow read it as it is.
-- Every row carries `week` (text, `2026-W48`) and `status_date` (a date). The same `week` is also
-  the partition folder, and the two always agree. The Athena table declares `week` only as the
-  partition column (Athena does not allow a name to be both a column and a partition key), so
-  Athena reads it from the folder; DDL comes from `buildout_tracker.tables.athena`. New weeks
-  appear in Athena after `MSCK REPAIR TABLE <table>` or an `ALTER TABLE ... ADD PARTITION`.
-  Inside the files `week` is stored dictionary-encoded (still a Parquet UTF8 string), the type
-  pyarrow and pandas give a partition key, so `pandas.read_parquet("curated/<table>/")`,
-  `pyarrow.parquet.read_table(...)` and DuckDB's `read_parquet(..., hive_partitioning=true)` read
-  the whole table directory as is (pandas shows `week` as a categorical). With
-  `pyarrow.dataset.dataset(..., partitioning="hive")` pass
-  `partitioning=pyarrow.dataset.HivePartitioning.discover(infer_dictionary=True)` instead, or
-  leave `partitioning` out: the column is in the files.
+  Spark, DuckDB, pandas, pyarrow and polars read it as it is.
+- `week` (text, `2026-W48`) is in the path only: the partition folder `week=2026-W48/` (the
+  standard Hive layout); the files do not carry it. Every row carries `status_date` (a date, the
+  week's Sunday), which also says the week of a file read on its own. Read a table's folder with
+  Hive partitioning on and every row has its `week`: `pandas.read_parquet("curated/<table>/")`
+  (`week` a categorical), `pyarrow.parquet.read_table(...)`,
+  `pyarrow.dataset.dataset(..., format="parquet", partitioning="hive")`, DuckDB's
+  `read_parquet('curated/<table>/*/*.parquet', hive_partitioning = true)`, polars'
+  `scan_parquet(..., hive_partitioning=True)`. The Athena table declares `week` as its partition
+  column only (DDL from `buildout_tracker.tables.athena`, in `docs/athena/`), with partition
+  projection of type `injected`: nothing to run when a week is published, and every query names
+  its weeks (`WHERE week = '2026-W48'` or `week IN (...)`); Athena's `date` projection cannot
+  produce ISO week keys. With projection off, new weeks appear after `MSCK REPAIR TABLE <table>`
+  or an `ALTER TABLE ... ADD PARTITION`.
 - A week's partition is replaced as a whole or not at all; re-running a week gives the same
   rows, sorted by the table's grain. The week's manifest,
   `curated/_manifests/week=2026-W48.json`, is written last and lists the run, the code version,
-  the input files and, per table, its files, row counts, checksums and schema.
+  the input files and, per table, its files, row counts, checksums and schema, all of the file
+  as written (every column but `week`).
 - No table holds personal data: no names of people, e-mails, candidate keys (hashed or not) or
   free-text notes.
 - Beside the tables, each published week has its program report,
@@ -66,7 +67,7 @@ what is written here.
 
 | type in this page | Parquet / Arrow | Athena | used for |
 |---|---|---|---|
-| `string` | string (`week`: dictionary-encoded string) | string | text and codes |
+| `string` | string (`week`: the folder key, not in the files; pyarrow and pandas read it dictionary-encoded) | string | text and codes |
 | `date` | date32 | date | dates (no time of day) |
 | `float64` | double | double | money (always USD, columns named `*_usd`), ratios, megawatts, percentages |
 | `int64` | int64 | bigint | counts and day differences |
@@ -218,8 +219,7 @@ def render() -> str:
         parts.append(f"Grain key: `week`, {', '.join(f'`{k}`' for k in KEYS[name])}.\n")
         rows = ["| column | type | meaning |", "|---|---|---|"]
         for f in SCHEMAS[name]:
-            extra = " Partition column." if f.name == PARTITION_COLUMN else ""
-            rows.append(f"| `{f.name}` | {doc_type(f.type)} | {_cell(description(f))}{extra} |")
+            rows.append(f"| `{f.name}` | {doc_type(f.type)} | {_cell(description(f))} |")
         parts.append("\n".join(rows) + "\n")
     return "\n".join(parts)
 
