@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
-    from buildout_tracker import zones
+    from buildout_tracker import registry, zones
     from buildout_tracker.pipeline.summary import scorecard_lines
 
     last = outcomes[-1]
@@ -161,9 +161,20 @@ def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
     print(f"  REPORT        {_shown(report)}  <- the week's program report: open it in a browser")
     print(f"  manifest      {where(zones.manifest_key(last.week))}")
     print(f"  tables        {where('curated')}/<table>/week={last.week}/{zones.PART}")
-    for feed in last.data_docs:
+    # The week's Data Docs in the lake, whichever run built them (a re-run builds none).
+    docs = [
+        f
+        for f in registry.NAMES
+        if rt.lake.exists(zones.data_docs_prefix(last.week, f) + "index.html")
+    ]
+    for feed in docs:
         print(f"  data docs     {where(zones.data_docs_prefix(last.week, feed) + 'index.html')}")
-    print(f"  quarantine    {where('quarantine')}/")
+    if next(iter(rt.lake.iter("quarantine/")), None) is not None:
+        print(f"  quarantine    {where('quarantine')}/")
+    else:
+        print(
+            "  quarantine    none: no row or file was refused (make run DEFECTS=0.05 injects some)"
+        )
     print(f"  feed reports  {where(zones.feed_report('<feed>', last.week))}")
     print(
         '  query         make sql Q="SELECT week, area, rag FROM program_scorecard ORDER BY week DESC LIMIT 5"'

@@ -52,6 +52,11 @@ def ensure_env_file(path: Path = ENV_FILE, port: int | None = None) -> Path:
     if port is None:
         taken = not procs.port_available("127.0.0.1", DEFAULT_PORT)
         port = procs.free_port() if taken else DEFAULT_PORT
+        if taken:
+            print(
+                f"note: 127.0.0.1:{DEFAULT_PORT} is taken (another lake?); this checkout's lake "
+                f"uses 127.0.0.1:{port}, written to {path} (the examples read it from there)"
+            )
     key = "local" + secrets.token_hex(6)
     lines = [
         "# Written by `make lake-up` on first use; git-ignored. See .env.example.",

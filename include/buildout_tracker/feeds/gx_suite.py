@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,6 +101,11 @@ class GxValidator:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
             logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
             logging.getLogger("great_expectations").setLevel(logging.WARNING)
+            # GX imports pyspark when it is installed (here: a test dependency, for the DDL
+            # test); pyspark warns about pandas 3, which is noise for a pipeline run.
+            warnings.filterwarnings(
+                "ignore", message="PySpark does not yet fully support", category=FutureWarning
+            )
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
