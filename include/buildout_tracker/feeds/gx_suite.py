@@ -101,11 +101,6 @@ class GxValidator:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
             logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
             logging.getLogger("great_expectations").setLevel(logging.WARNING)
-            # GX imports pyspark when it is installed (here: a test dependency, for the DDL
-            # test); pyspark warns about pandas 3, which is noise for a pipeline run.
-            warnings.filterwarnings(
-                "ignore", message="PySpark does not yet fully support", category=FutureWarning
-            )
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -748,3 +743,32 @@ def _configurations_built_once(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         Expectation.configuration = original  # type: ignore[method-assign]
+
+
+def _before_gx_is_imported() -> None:
+    """GX imports pyspark when it is installed (here a test dependency, for the DDL test):
+    its pandas-3 warning is noise for a pipeline run, and under `python -c` it must not end
+    the program (`_main_with_a_file`). Run when this module is imported, before any method
+    imports GX."""
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support", category=FutureWarning
+    )
+    _main_with_a_file()
+
+
+def _main_with_a_file() -> None:
+    """Under `python -c` the `__main__` module has no file, which pyspark (imported by GX when
+    installed) takes for a doctest run: it prints "Skipping doctests" and exits the
+    interpreter with status 0, silently ending the caller's program. Give it a name."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    if (
+        main is not None
+        and getattr(main, "__spec__", None) is None
+        and not hasattr(main, "__file__")
+    ):
+        main.__file__ = "<python -c>"
+
+
+_before_gx_is_imported()
