@@ -6,7 +6,6 @@ answering in time keeps the week blocked and its table withheld."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -15,15 +14,12 @@ from typing import Any
 
 import pytest
 
-from buildout_tracker import registry, zones
-from buildout_tracker.devtools import local_airflow, procs
-from buildout_tracker.devtools.lake_server import ensure_env_file
+from buildout_tracker import zones
 from buildout_tracker.ingest.ledger import superseded_files, week_decisions
-from buildout_tracker.lake import Bucket, make_client
+from buildout_tracker.lake import Bucket
 from buildout_tracker.pipeline.decisions import KEEP, SUPERSEDE
-from buildout_tracker.settings import S3Settings
 from tests.ingest import builders as b
-from tests.pipeline.test_scheduled_publication import _ISOLATE, Api, wait_for
+from tests.pipeline.test_scheduled_publication import Api, airflow_stack, wait_for
 from tests.publish import helpers as h
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -44,24 +40,10 @@ def bad_offers(day: str) -> bytes:
 def airflow(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Api, Bucket, Bucket]]:
-    saved = dict(os.environ)
-    for name in _ISOLATE:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("BUILDOUT_DECISION_TIMEOUT_HOURS", str(TIMEOUT_HOURS))
-    env_file = ensure_env_file(tmp_path / ".env", port=procs.free_port())
-    try:
-        info = local_airflow.up(
-            api_port=procs.free_port(), env_file=env_file, timeout=240, quiet=True
-        )
-        client = make_client(S3Settings.from_env())
-        api = Api(info.url, info.password or "")
-        api.wait_parsed((*registry.INGEST_DAGS, registry.PUBLISH_DAG))
-        yield api, Bucket("buildout-landing", client), Bucket("buildout-lake", client)
-    finally:
-        local_airflow.down(env_file=env_file, timeout=10, quiet=True)
-        os.environ.clear()
-        os.environ.update(saved)
+    with airflow_stack(
+        tmp_path, monkeypatch, BUILDOUT_DECISION_TIMEOUT_HOURS=str(TIMEOUT_HOURS)
+    ) as stack:
+        yield stack
 
 
 def ti_path(run_id: str, task_id: str) -> str:

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,14 +92,18 @@ def wait_for(what: str, check: Any, timeout: float = 420, every: float = 3) -> A
         time.sleep(every)
 
 
-@pytest.fixture
-def airflow(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@contextmanager
+def airflow_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str
 ) -> Iterator[tuple[Api, Bucket, Bucket]]:
+    """A local Airflow (scheduler, api-server) and lake of its own, with `env` set, the DAGs
+    parsed; stopped and the environment restored, even on failure."""
     saved = dict(os.environ)
     for name in _ISOLATE:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     env_file = ensure_env_file(tmp_path / ".env", port=procs.free_port())
     try:
         info = local_airflow.up(
@@ -113,6 +118,14 @@ def airflow(
         local_airflow.down(env_file=env_file, timeout=10, quiet=True)
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture
+def airflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Api, Bucket, Bucket]]:
+    with airflow_stack(tmp_path, monkeypatch) as stack:
+        yield stack
 
 
 def manifest_run(lake: Bucket, week: str) -> str | None:

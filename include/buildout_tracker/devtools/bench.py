@@ -26,7 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -240,70 +241,62 @@ def same_delivery(
     return result
 
 
-def bench_same_delivery(weeks_spec: str = "2025-W01:2026-W52") -> dict[str, Any]:
-    """`same_delivery` on the lake `bench cycle` left (run that first)."""
+@contextmanager
+def _large_lake(needs: str) -> Iterator[tuple[Any, Any]]:
+    """(landing, lake) of the large history `bench cycle` left, on a server of their own;
+    stops with a message when the object `needs` is not there (run `bench cycle` first)."""
     import os
 
     from buildout_tracker.devtools import procs
     from buildout_tracker.devtools.lake_server import LakeServer
     from buildout_tracker.lake import Bucket, make_client
-    from buildout_tracker.weeks import parse_range
-
-    weeks = parse_range(weeks_spec)
-    root = BENCH_DIR / "lake-large"
-    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
-    server.start()
-    try:
-        os.environ.update(server.env())
-        client = make_client(server.settings())
-        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
-        if not lake.exists(f"state/po_lines/week={weeks[98]}/_meta.json"):
-            raise SystemExit("no large history processed yet: run `bench cycle` first")
-        return same_delivery(landing, lake, weeks[9], (weeks[9], weeks[99]))
-    finally:
-        server.stop()
-
-
-def bench_ui() -> dict[str, Any]:
-    """Server time of the Buildout page and of a run view on the large history."""
-    from buildout_tracker.devtools import procs
-    from buildout_tracker.devtools.lake_server import LakeServer
-    from buildout_tracker.lake import Bucket, make_client
-    from buildout_tracker.ui.bench import bench_pages
 
     server = LakeServer(
         BENCH_DIR / "lake-large", "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001"
     )
     server.start()
     try:
-        return bench_pages(Bucket(server.buckets[1], make_client(server.settings())))
+        os.environ.update(server.env())
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        if not lake.exists(needs):
+            raise SystemExit(f"no large history yet ({needs} missing): run `bench cycle` first")
+        yield landing, lake
     finally:
         server.stop()
+
+
+LARGE_WEEKS = "2025-W01:2026-W52"
+
+
+def bench_same_delivery(weeks_spec: str = LARGE_WEEKS) -> dict[str, Any]:
+    """`same_delivery` on the lake `bench cycle` left (run that first)."""
+    from buildout_tracker.weeks import parse_range
+
+    weeks = parse_range(weeks_spec)
+    with _large_lake(f"state/po_lines/week={weeks[98]}/_meta.json") as (landing, lake):
+        return same_delivery(landing, lake, weeks[9], (weeks[9], weeks[99]))
+
+
+def bench_ui() -> dict[str, Any]:
+    """Server time of the Buildout page and of a run view on the large history."""
+    from buildout_tracker.ui.bench import bench_pages
+    from buildout_tracker.weeks import parse_range
+
+    last = parse_range(LARGE_WEEKS)[-1]
+    with _large_lake(f"curated/_manifests/week={last}.json") as (_, lake):
+        return bench_pages(lake)
 
 
 def bench_report() -> dict[str, Any]:
     """Week 100 of the large history: its publication, then its program report, in one
     process (run `bench cycle` first)."""
-    import os
-
-    from buildout_tracker.devtools import procs
-    from buildout_tracker.devtools.lake_server import LakeServer
-    from buildout_tracker.lake import Bucket, make_client
     from buildout_tracker.publish import publish_week
     from buildout_tracker.report.bench import bench_report as measure
     from buildout_tracker.weeks import parse_range
 
-    week = parse_range("2025-W01:2026-W52")[99]
-    server = LakeServer(
-        BENCH_DIR / "lake-large", "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001"
-    )
-    server.start()
-    try:
-        os.environ.update(server.env())
-        client = make_client(server.settings())
-        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
-        if not lake.exists(f"curated/_manifests/week={week}.json"):
-            raise SystemExit("no large history published yet: run `bench cycle` first")
+    week = parse_range(LARGE_WEEKS)[99]
+    with _large_lake(f"curated/_manifests/week={week}.json") as (landing, lake):
         result = measure(
             lake, week, baseline=lambda: publish_week(lake, landing, week, run_id="bench-report")
         )
@@ -311,8 +304,6 @@ def bench_report() -> dict[str, Any]:
               f"+{result['report_over_publish']['extra_peak_rss_mb']:.0f} MB over the publication "
               f"({result['publish']['seconds']:.2f} s)")  # fmt: skip
         return result
-    finally:
-        server.stop()
 
 
 # Each issue's target beside the figure `make bench` measured: (bench, what, figure, target,

@@ -50,6 +50,7 @@ from typing import Any
 from buildout_tracker.devtools import procs
 from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.devtools.s3_faults import FaultProxy, Request, Rule
+from buildout_tracker.feeds import gx_suite
 from buildout_tracker.lake import Bucket, make_client
 
 log = logging.getLogger(__name__)
@@ -224,19 +225,10 @@ _PRELOAD = [
 _context: Any = None
 
 
-def _main_with_a_file() -> None:
-    """The fork server runs as `python -c`: its `__main__` has no file, which pyspark (that
-    GX imports) takes for a doctest run, and exits the interpreter. Give it a name."""
-    main = sys.modules.get("__main__")
-    if (
-        main is not None
-        and getattr(main, "__spec__", None) is None
-        and not hasattr(main, "__file__")
-    ):
-        main.__file__ = "<buildout chaos fork server>"
-
-
-_main_with_a_file()
+# The fork server runs as `python -c`: its `__main__` has no file, which pyspark (that GX
+# imports) takes for a doctest run, exiting the interpreter. Importing gx_suite gives it one
+# (`gx_suite.main_with_a_file`).
+gx_suite.main_with_a_file()
 
 
 def _mp() -> Any:

@@ -748,15 +748,15 @@ def _configurations_built_once(enabled: bool = True) -> Iterator[None]:
 def _before_gx_is_imported() -> None:
     """GX imports pyspark when it is installed (here a test dependency, for the DDL test):
     its pandas-3 warning is noise for a pipeline run, and under `python -c` it must not end
-    the program (`_main_with_a_file`). Run when this module is imported, before any method
+    the program (`main_with_a_file`). Run when this module is imported, before any method
     imports GX."""
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support", category=FutureWarning
     )
-    _main_with_a_file()
+    main_with_a_file()
 
 
-def _main_with_a_file() -> None:
+def main_with_a_file() -> None:
     """Under `python -c` the `__main__` module has no file, which pyspark (imported by GX when
     installed) takes for a doctest run: it prints "Skipping doctests" and exits the
     interpreter with status 0, silently ending the caller's program. Give it a name."""
