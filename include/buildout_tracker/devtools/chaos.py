@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import inspect
 import io
@@ -250,6 +251,17 @@ def stop_children_server() -> None:
             stop()
 
 
+@functools.cache
+def _commit_at_start() -> str:
+    """The commit every run of a scenario records (manifests' `code_version`): the one of the
+    first run, so that a commit made while chaos runs (each child reads .git anew) does not
+    read as a difference between runs."""
+    from buildout_tracker import settings
+
+    version = settings.code_version()
+    return version.rpartition("+")[2] if "+" in version else ""
+
+
 def _child_main(env: dict[str, str], job: dict[str, Any], log_path: str) -> None:
     """One step (or several weeks) in a fresh process: what an Airflow task would run."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -369,6 +381,7 @@ class Harness:
             "BUILDOUT_VAR_DIR": str(self.work / "var"),
             "GX_ANALYTICS_ENABLED": "False",
             "BUILDOUT_LATE_CLAIM_SETTLE_SECONDS": "1.2",
+            "BUILDOUT_GIT_COMMIT": _commit_at_start(),
             **self.extra_env,
         }
         return self.proxy.env(env) if proxied else env
@@ -1013,6 +1026,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+
     from buildout_tracker.weeks import shift
 
     first = "2026-W37"
