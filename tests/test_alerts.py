@@ -146,7 +146,10 @@ def test_refused_file_is_announced_once_with_file_rule_and_reason(
         "fx_rates/2026-09-09/fx_rates_empty.csv" in post["reason"]
         and "empty_file" in post["reason"]
     )
-    assert post["where"].startswith(f"s3://{rt.lake.name}/quarantine/fx_rates/week={W37}/")
+    # It links the file's receipt (what its owner reads: outcome, rule, counts, no values).
+    receipt = f"s3://{rt.lake.name}/receipts/fx_rates/2026-09-09/fx_rates_empty.csv.json"
+    assert post["where"] == receipt
+    assert rt.lake.get_json(receipt.split("/", 3)[3])["outcome"] == "quarantined"
     # A re-run does not announce the same refusal again.
     steps.run_ingest_task("fx_rates", W37, "run-2", rt=rt)
     assert len(webhook.of_kind("file_refused")) == 1
@@ -307,9 +310,12 @@ def test_generated_weeks_alert_red_and_grey_areas_without_personal_data(
     flagged = {a: rag for a, rag in w37["rag"].items() if rag in ("red", "grey")}
     assert flagged and set(w37["rag"].values()) - {"red", "grey"}, "a mix of colours, please"
     posts37 = list(webhook.posts)
-    assert sorted((p["kind"], p["area"]) for p in posts37) == sorted(
-        (f"area_{rag}", area) for area, rag in flagged.items()
-    ), "one alert per red or grey area, none for green or amber"
+    assert sorted(
+        (p["kind"], p["area"]) for p in posts37 if p["kind"] != "weekly_report"
+    ) == sorted((f"area_{rag}", area) for area, rag in flagged.items()), (
+        "one alert per red or grey area, none for green or amber"
+    )
+    assert [p["kind"] for p in posts37].count("weekly_report") == 1, "and one weekly digest"
     card37 = {
         r["area"]: r
         for r in h.read_parquet_bytes(
@@ -318,6 +324,9 @@ def test_generated_weeks_alert_red_and_grey_areas_without_personal_data(
     }
     for p in posts37:
         assert_slack_shaped(p)
+        if p["kind"] == "weekly_report":
+            assert p["where"] == f"s3://{rt.lake.name}/reports/program/week={W37}/index.html"
+            continue
         assert p["week"] == W37 and f"area {p['area']}" in p["text"]
         assert p["reason"] == "; ".join(card37[p["area"]]["rag_reasons"])
         assert p["where"] == f"s3://{rt.lake.name}/curated/_manifests/week={W37}.json"
@@ -330,7 +339,8 @@ def test_generated_weeks_alert_red_and_grey_areas_without_personal_data(
     grey = [p for p in posts38 if p["kind"] == "area_grey"]
     assert sorted(p["area"] for p in grey) == sorted(w38["rag"])
     assert all(p["reason"].startswith("hiring blocked") for p in grey)
-    assert len(posts38) == 1 + len(grey) and webhook.rejected == []
+    assert [p["kind"] for p in posts38].count("weekly_report") == 1
+    assert len(posts38) == 1 + len(grey) + 1 and webhook.rejected == []
 
     payloads = json.dumps(webhook.posts)
     leaked = sorted(s for s in secrets if s in payloads)

@@ -38,6 +38,9 @@ class FeedWeekStatus:
     files_quarantined: int = 0
     rows_in: int = 0
     rows_quarantined: int = 0
+    # A delivery of the week that could not be used (why): an ATS snapshot found incomplete,
+    # whose week then keeps an earlier snapshot's figures. The feed's areas are grey.
+    unused: str | None = None
 
 
 @dataclass

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 
 PART = "part-00000.parquet"
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
 def file_id(key: str, sha256: str) -> str:
-    """Stable short name of a landing file in other zones: its name plus its content hash."""
-    stem = posixpath.basename(key).rsplit(".", 1)[0]
+    """Stable short name of a landing file in other zones: its delivery date, up to 80 plain
+    characters of its name (any other character as "_"), and its content hash, which keeps
+    two files apart whatever their names."""
+    stem = _UNSAFE.sub("_", posixpath.basename(key).rsplit(".", 1)[0])[:80]
     return f"{posixpath.basename(posixpath.dirname(key))}_{stem}-{sha256[:12]}"
 
 

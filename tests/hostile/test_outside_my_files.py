@@ -18,11 +18,6 @@ from tests.ingest.steps import run_procurement, seed_reference
 W37 = "2026-W37"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/feed_week.py reads every landing file before deciding: it must skip "
-    "get_bytes for ingest.decision.too_large(delivery) (change given with this commit)",
-)
 def test_a_file_above_the_size_limit_is_never_read(
     rt: pipeline.Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -35,19 +30,15 @@ def test_a_file_above_the_size_limit_is_never_read(
     [f] = [f for f in report.files if f.kind == "po_lines"]
     assert f.rule == "file_too_large" and f.size == len(big)
     assert "procurement/2026-09-08/po_lines_full.csv" not in rt.landing.reads
+    assert f.sha256 == "" and "left in landing" in (f.reason or "")
+    again = run_procurement(rt, W37)  # a re-run refuses it the same way, still unread
+    assert [g.rule for g in again.files if g.kind == "po_lines"] == ["file_too_large"]
+    assert "procurement/2026-09-08/po_lines_full.csv" not in rt.landing.reads
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._=/-]+$")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lake keys are made from landing names as they are: zones.file_id (spaces, "
-    "unicode, '#', '%', a 240-byte name) must keep [A-Za-z0-9._-] and 80 characters of the "
-    "name; ingest/ledger.py ContentIndex._key (the whole key percent-encoded: 35 Chinese "
-    "characters pass the local lake's 255 bytes) must name a long key by its hash (changes "
-    "given with this commit)",
-)
 def test_keys_derived_from_odd_landing_names_are_safe(rt: pipeline.Runtime) -> None:
     """A name the feed accepts may hold anything: the lake keys made from it (validated rows,
     quarantine, GX results) keep to plain characters, stay short, and never start a
@@ -77,13 +68,6 @@ def test_keys_derived_from_odd_landing_names_are_safe(rt: pipeline.Runtime) -> N
             assert len(key) < 200 and not any(s.startswith(".") for s in key.split("/")), key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a week whose ATS snapshot could not be used publishes hiring_weekly from the "
-    "previous snapshot with no grey area: needs FeedWeekStatus.unused (model.py), set by "
-    "publish/inputs.feed_statuses, read by program_scorecard.feed_reasons (change given "
-    "with this commit)",
-)
 def test_a_week_whose_ats_snapshot_was_not_used_is_grey(rt: pipeline.Runtime) -> None:
     from buildout_tracker import tables
     from buildout_tracker.publish import load_week_inputs

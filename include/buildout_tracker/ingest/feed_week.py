@@ -25,7 +25,14 @@ import pandas as pd
 from buildout_tracker import feeds, registry, settings
 from buildout_tracker.ingest import ledger
 from buildout_tracker.ingest.blocking import decide_block
-from buildout_tracker.ingest.decision import Action, Decision, WeekLedger, decide
+from buildout_tracker.ingest.decision import (
+    Action,
+    Decision,
+    WeekLedger,
+    decide,
+    decide_before_reading,
+    too_large,
+)
 from buildout_tracker.ingest.landing import Delivery, deliveries, late_deliveries, misplaced
 from buildout_tracker.ingest.process import process_file
 from buildout_tracker.ingest.report import (
@@ -78,6 +85,20 @@ def ingest_feed_week(
 
     for delivery in found:
         spec = feeds.spec_for(feed, delivery.filename)
+        if too_large(delivery):
+            early = decide_before_reading(feed, week, delivery, spec, week_ledger)
+            if early is not None and early.rule == "file_too_large":
+                # Refused from the listing, never read (it would cost the task its memory):
+                # so no content hash either ("").
+                unread = FileOutcome(
+                    key=delivery.key, sha256="", size=delivery.size,
+                    delivery_date=delivery.delivery_date.isoformat(), week=week,
+                    kind=spec.kind if spec else None, outcome=IGNORED, run_id=run_id,
+                )  # fmt: skip
+                outcomes.append(_skipped(feed, unread, early))
+                if delivery.key not in week_ledger.done:
+                    processed.append(delivery.key)  # news: its owner hears of it once
+                continue
         data = landing.get_bytes(delivery.key)
         sha = hashlib.sha256(data).hexdigest()
         base = FileOutcome(

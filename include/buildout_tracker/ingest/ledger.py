@@ -16,6 +16,7 @@ week, the earliest by the server's clock wins, `claim_late`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -92,8 +93,15 @@ class ContentIndex:
     def _prefix(sha: str) -> str:
         return zones.ledger_content(sha).removesuffix(".json") + "/"
 
+    # A segment of the local lake is a file name (255 bytes at most): a key too long once
+    # percent-encoded is named by its hash, and the object's body names it.
+    _MAX_QUOTED = 160
+
     def _key(self, sha: str, delivery_date: str, key: str) -> str:
-        return f"{self._prefix(sha)}{delivery_date}_{urllib.parse.quote(key, safe='')}.json"
+        quoted = urllib.parse.quote(key, safe="")
+        if len(quoted) > self._MAX_QUOTED:
+            quoted = "~" + hashlib.sha256(key.encode()).hexdigest()
+        return f"{self._prefix(sha)}{delivery_date}_{quoted}.json"
 
     def deliveries(self, sha: str) -> list[dict[str, str]]:
         """Every delivery of these bytes recorded so far (key, delivery_date, week)."""
@@ -103,6 +111,11 @@ class ContentIndex:
         for obj in self.lake.iter(prefix):
             name = obj.key[len(prefix) :].removesuffix(".json")
             day, _, quoted = name.partition("_")
+            if quoted.startswith("~"):  # a long key, named by its hash: the body has it
+                body = self.lake.get_json_or_none(obj.key)
+                if body is not None:
+                    found.setdefault(body["key"], {"key": body["key"], "delivery_date": day})
+                continue
             key = urllib.parse.unquote(quoted)
             found.setdefault(key, {"key": key, "delivery_date": day})
         return sorted(found.values(), key=lambda d: (d["delivery_date"], d["key"]))

@@ -78,8 +78,12 @@ def feed_statuses(lake: Bucket, week: str) -> dict[str, FeedWeekStatus]:
             files_quarantined=s["files_quarantined"],
             rows_in=s["rows_in"],
             rows_quarantined=s["rows_quarantined"],
+            unused="; ".join(w for w in report.stray_warnings if UNUSED_SNAPSHOT in w) or None,
         )
     return out
+
+
+UNUSED_SNAPSHOT = "snapshot of"  # ingest.state's warning: "hiring snapshot of <day> not used: ..."
 
 
 def dq_rule_rows(lake: Bucket, week: str) -> pd.DataFrame:

@@ -171,7 +171,8 @@ def _sum(df: pd.DataFrame, col: str, area: str) -> float:
 
 
 def feed_reasons(inputs: WeekInputs, area: str) -> list[str]:
-    """Why the area is grey whatever its numbers: a feed it depends on blocked or silent."""
+    """Why the area is grey whatever its numbers: a feed it depends on blocked, silent, or
+    with a delivery the week could not use (its figures are an earlier one's)."""
     reasons = []
     for feed in registry.area_feeds(area):
         st = inputs.feed_status.get(feed)
@@ -183,6 +184,8 @@ def feed_reasons(inputs: WeekInputs, area: str) -> list[str]:
             reasons.append(reason if reason.startswith(prefix) else f"{prefix}: {reason}")
         elif not st.delivered:
             reasons.append(f"{feed}: no delivery this week")
+        elif st.unused:
+            reasons.append(st.unused)
     return reasons
 
 
