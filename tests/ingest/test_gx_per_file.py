@@ -95,3 +95,43 @@ def test_all_clean_files_of_a_kind_get_their_own_counts(rt: pipeline.Runtime) ->
         assert [r["result"] for r in t.results["results"]] == [
             r["result"] for r in a.results["results"]
         ]
+
+
+def _comparable(result: dict) -> dict:  # type: ignore[type-arg]
+    """A stored result without what names its run (the run's and the batch's times)."""
+    meta = {k: v for k, v in result["meta"].items() if k not in ("run_id", "validation_time")}
+    meta["batch_markers"] = {k: v for k, v in meta["batch_markers"].items() if k != "ge_load_time"}
+    return {**result, "meta": meta}
+
+
+def test_a_failing_group_is_split_and_every_file_gets_what_it_gets_alone() -> None:
+    """Eight site reports, two bad: validated together, the group fails; GX's complete
+    result names the files holding the unexpected rows, which are validated alone, and the
+    others together again; every file's result (success, failed rules, counts, the
+    whole stored result but its run time) is the one GX gives that file alone, in fewer
+    validations than one per file plus one."""
+    from buildout_tracker.feeds import GxValidator, RuleContext, parse_file
+    from buildout_tracker.feeds.milestones import MILESTONES
+    from buildout_tracker.weeks import status_date
+
+    sites = [f"DC-SG-0{i}" for i in range(1, 9)]
+    files = {}
+    for i, site in enumerate(sites):
+        over = {"GO_LIVE": {"percent_complete": 140}} if i in (2, 7) else {}
+        files[f"milestones/2026-09-11/{site}.jsonl"] = b.milestone_report(
+            site, "2026-09-11", **over
+        )
+    ctx = RuleContext(W37, status_date(W37), known_site_ids=frozenset(sites))
+    frames = [(k, parse_file(MILESTONES, k, v, b"k").frame) for k, v in files.items()]
+    grouped = GxValidator()
+    together = grouped.validate_files(MILESTONES, frames, ctx)
+    runs_grouped = grouped._runs
+    alone = [grouped.validate(MILESTONES, f, k, ctx) for k, f in frames]
+    assert [t.success for t in together] == [i not in (2, 7) for i in range(8)]
+    for t, a in zip(together, alone, strict=True):
+        assert (t.file_key, t.success, t.element_count) == (a.file_key, a.success, a.element_count)
+        assert t.failed_rules == a.failed_rules and t.max_severity_failure == a.max_severity_failure
+        assert _comparable(t.results) == _comparable(a.results)
+    # together (fails), together in full (names the rows), the two bad files alone, the six
+    # others together (pass, recounted): 5 validations, not one for each file after the first
+    assert runs_grouped == 5

@@ -23,8 +23,8 @@ same rows and values, and the same unexpected counts and partial lists:
 
 from __future__ import annotations
 
-import copy
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -93,6 +93,7 @@ class GxValidator:
         self._validations: dict[str, Any] = {}
         self._splits: dict[str, Any] = {}
         self._runs = 0
+        self._kept: list[tuple[Any, dict[str, Any]]] = []  # (result id, JSON) for Data Docs
 
     # --- context and suites --------------------------------------------------------------
 
@@ -227,29 +228,89 @@ class GxValidator:
         over rows and each file's helper columns are derived from that file alone, so when
         every expectation passes on the files together, each passes on every file alone; each
         file then gets the group's result recounted on its own rows (its element and missing
-        counts; no row is unexpected). When anything fails together, or a result holds a
-        field this cannot recount, each file is validated on its own: a file's result is
-        never another file's.
+        counts; no row is unexpected). When anything fails together, GX's complete result
+        names the unexpected rows: the files holding them are validated on their own (as
+        `validate`), the others together again; a failure that names no row (an exception,
+        a table-level expectation) splits the files in halves, down to single files. A
+        file's result is never another file's, and one bad file among two hundred costs four
+        validations, not two hundred and one. When a result holds a field this cannot
+        recount, each file is validated on its own.
         """
         ctx = ctx or RuleContext()
         if len(files) <= 1:
             return [self.validate(spec, frame, key, ctx) for key, frame in files]
         vd = self._validation(spec, ctx)
-        batches = [_gx_frame(spec, frame, ctx) for _, frame in files]
-        validator, together = self._run_suite(spec, ctx, vd, pd.concat(batches, ignore_index=True))
         exps = _by_identity(spec, ctx)
-        recounted = None
-        if together.success and exps is not None and len(exps) == len(together.results):
-            recounted = [_recounted(together, exps, batch) for batch in batches]
-        if recounted is None or any(r is None for r in recounted):
-            return [self.validate(spec, frame, key, ctx) for key, frame in files]
-        return [
-            self._finish(spec, vd, validator, mine, key, len(frame))
-            for (key, frame), mine in zip(files, recounted, strict=True)
-            if mine is not None
-        ]
+        # The GX frame of all the files at once (helpers derived per file), then each file's
+        # rows by position: one conversion of dtypes, not one per file.
+        helped = [_with_helpers(spec, frame, ctx) for _, frame in files]
+        bounds, start = [], 0
+        for h in helped:
+            bounds.append((start, start + len(h)))
+            start += len(h)
+        whole = _gx_dtypes(spec, pd.concat(helped, ignore_index=True), ctx)
+        return self._validate_group(spec, ctx, vd, exps, list(files), whole, bounds)
 
-    def _run_suite(self, spec: FileSpec, ctx: RuleContext, vd: Any, batch: pd.DataFrame) -> Any:
+    def _validate_group(
+        self,
+        spec: FileSpec,
+        ctx: RuleContext,
+        vd: Any,
+        exps: dict[tuple[Any, ...], Exp] | None,
+        files: list[tuple[str, pd.DataFrame]],
+        whole: pd.DataFrame,
+        bounds: list[tuple[int, int]],
+    ) -> list[GxFileResult]:
+        """`validate_files` on files[i] = rows bounds[i] of `whole` (index = row position)."""
+        if len(files) == 1:
+            key, frame = files[0]
+            return [self.validate(spec, frame, key, ctx)]
+        group = _rows_of(whole, bounds)
+        validator, together = self._run_suite(spec, ctx, vd, group)
+        if together.success:
+            template = together.to_json_dict() if exps is not None else None
+            counted = (
+                [_recounted(template, exps, whole.iloc[a:b]) for a, b in bounds]
+                if template is not None and exps and len(exps) == len(together.results)
+                else None
+            )
+            if counted is None or any(c is None for c in counted):
+                return [self.validate(spec, frame, key, ctx) for key, frame in files]
+            return [
+                self._finish_doc(spec, vd, validator, together.meta, doc, key, len(frame))
+                for (key, frame), doc in zip(files, counted, strict=True)
+                if doc is not None
+            ]
+        # Which files hold the unexpected rows: GX's complete result lists them by index.
+        # Those are validated alone, the others together again (they pass, and are
+        # recounted). A failure no row explains (an exception, a table-level rule): halves.
+        _, complete = self._run_suite(spec, ctx, vd, group, result_format="COMPLETE")
+        bad = _files_with_unexpected_rows(complete, bounds)
+        if not bad:
+            half = len(files) // 2
+            return self._validate_group(
+                spec, ctx, vd, exps, files[:half], whole, bounds[:half]
+            ) + self._validate_group(spec, ctx, vd, exps, files[half:], whole, bounds[half:])
+        clean = [i for i in range(len(files)) if i not in bad]
+        out: dict[int, GxFileResult] = {}
+        for i in sorted(bad):
+            key, frame = files[i]
+            out[i] = self.validate(spec, frame, key, ctx)
+        if clean:
+            again = self._validate_group(
+                spec, ctx, vd, exps, [files[i] for i in clean], whole, [bounds[i] for i in clean]
+            )
+            out.update(zip(clean, again, strict=True))
+        return [out[i] for i in range(len(files))]
+
+    def _run_suite(
+        self,
+        spec: FileSpec,
+        ctx: RuleContext,
+        vd: Any,
+        batch: pd.DataFrame,
+        result_format: Any = "BASIC",
+    ) -> Any:
         """(GX validator, suite result) of the suite on a GX batch frame."""
         from great_expectations.validator.v1_validator import Validator
 
@@ -259,7 +320,7 @@ class GxValidator:
             v = Validator(
                 batch_definition=vd.batch_definition,
                 batch_parameters={"dataframe": data},
-                result_format="BASIC",
+                result_format=result_format,
             )
             with _configurations_built_once(self.memoise_configurations):
                 return v, v.validate_expectation_suite(suite)
@@ -288,47 +349,64 @@ class GxValidator:
     def _finish(
         self, spec: FileSpec, vd: Any, validator: Any, results: Any, file_key: str, rows: int
     ) -> GxFileResult:
-        """Name the result for its file, scrub it, store it (Data Docs), summarise it."""
-        from great_expectations.core.run_identifier import RunIdentifier
-
-        run_name = _run_name(file_key)
-        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
-        meta_out: Any = results.meta
-        meta_out.update(
-            {
-                "validation_id": vd.id,
-                "checkpoint_id": None,
-                "run_id": run_id,
-                "validation_time": run_id.run_time,
-                "batch_parameters": {"dataframe": "<file frame>"},
-                "file_key": file_key,
-            }
-        )
+        """Name the result for its file, scrub it, keep it (Data Docs), summarise it."""
         sensitive = set(spec.sensitive_columns)
         for r in results.results:
             _scrub(r, sensitive)
-        suite_id, result_id = vd._get_expectation_suite_and_validation_result_ids(
+        return self._finish_doc(spec, vd, validator, results.meta, None, file_key, rows, results)
+
+    def _finish_doc(
+        self,
+        spec: FileSpec,
+        vd: Any,
+        validator: Any,
+        meta: Any,
+        doc: dict[str, Any] | None,
+        file_key: str,
+        rows: int,
+        results: Any = None,
+    ) -> GxFileResult:
+        """The file's result from its JSON form `doc` (a recounted group result, which has
+        nothing to scrub) or from the GX `results` object (scrubbed): named for its file,
+        kept for Data Docs, summarised."""
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.util import convert_to_json_serializable
+
+        run_name = _run_name(file_key)
+        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        mine = {
+            **dict(meta or {}),
+            "validation_id": vd.id,
+            "checkpoint_id": None,
+            "run_id": run_id,
+            "validation_time": run_id.run_time,
+            "batch_parameters": {"dataframe": "<file frame>"},
+            "file_key": file_key,
+        }
+        if results is not None:
+            results.meta = mine
+            doc = results.to_json_dict()
+        else:
+            assert doc is not None
+            doc["meta"] = convert_to_json_serializable(mine)
+        _, result_id = vd._get_expectation_suite_and_validation_result_ids(
             validator=validator, run_id=run_id
         )
-        vd._validation_results_store.store_validation_results(
-            suite_validation_result=results,
-            suite_validation_result_identifier=result_id,
-            expectation_suite_identifier=suite_id,
-        )
+        self._kept.append((result_id, doc))
         failed: list[dict[str, Any]] = []
-        for r in results.results:
-            if r.success:
+        for r in doc["results"]:
+            if r["success"]:
                 continue
-            cfg: Any = r.expectation_config
-            meta = cfg.meta or {}
+            cfg = r["expectation_config"]
+            rule_meta = cfg.get("meta") or {}
             failed.append(
                 {
-                    "rule": meta.get("rule", cfg.type),
-                    "severity": _severity(cfg.severity),
-                    "level": meta.get("level", "row"),
-                    "expectation": cfg.type,
-                    "unexpected_count": (r.result or {}).get("unexpected_count"),
-                    "exception": bool((r.exception_info or {}).get("raised_exception")),
+                    "rule": rule_meta.get("rule", cfg["type"]),
+                    "severity": _severity(cfg.get("severity")),
+                    "level": rule_meta.get("level", "row"),
+                    "expectation": cfg["type"],
+                    "unexpected_count": (r.get("result") or {}).get("unexpected_count"),
+                    "exception": bool((r.get("exception_info") or {}).get("raised_exception")),
                 }
             )
         max_sev = None
@@ -338,23 +416,39 @@ class GxValidator:
             file_key=file_key,
             feed=spec.feed,
             kind=spec.kind,
-            success=bool(results.success),
+            success=bool(doc["success"]),
             max_severity_failure=max_sev,
             failed_rules=failed,
-            results=_jsonable(results.to_json_dict()),
+            results=_jsonable(doc),
             element_count=rows,
             descriptions={r.id: r.description for r in spec.all_rules},
         )
 
+    def _store_kept(self) -> None:
+        """Put the results kept since the last call into GX's results store (what Data Docs
+        render), serialized as the store itself would (`ValidationResultsStore.serialize`,
+        from the JSON form already made): only when Data Docs are built."""
+        if not self._kept:
+            return
+        store = self._ctx().validation_results_store
+        schema = store._expectationSuiteValidationResultSchema
+        for result_id, doc in self._kept:
+            store._validate_key(result_id)
+            store._store_backend.set(
+                store.key_to_tuple(result_id), schema.dumps(doc, indent=2, sort_keys=True)
+            )
+        self._kept.clear()
+
     def has_results(self) -> bool:
         """Whether anything was validated since the last `forget_results`."""
-        return self._context is not None and bool(
-            self._context.validation_results_store.list_keys()
+        return bool(self._kept) or (
+            self._context is not None and bool(self._context.validation_results_store.list_keys())
         )
 
     def forget_results(self) -> None:
         """Drop the validation results kept so far (suites stay): Data Docs built next show
         only what is validated from now on (one feed-week's files)."""
+        self._kept.clear()
         if self._context is None:
             return
         store = self._context.validation_results_store
@@ -366,6 +460,7 @@ class GxValidator:
         weeks', other feeds'): Data Docs render a page for every suite in the context, and a
         suite is rebuilt, the same, when it is needed again."""
         context = self._ctx()
+        self._store_kept()
         store = context.validation_results_store
         shown = {store.get(key).suite_name for key in store.list_keys()}
         for name in [n for n in self._validations if n not in shown]:
@@ -503,20 +598,56 @@ def _missing(exp: Exp, batch: pd.DataFrame, domain: pd.Series) -> int | None:
     raise KeyError(exp.kind)
 
 
-def _recounted(together: Any, exps: dict[tuple[Any, ...], Exp], batch: pd.DataFrame) -> Any:
-    """The passing suite result of several files, recounted on one file's GX batch: the same
-    expectations, all successful, with that file's element and missing counts (None when a
-    result holds a field this does not know how to recount)."""
+def _rows_of(whole: pd.DataFrame, bounds: list[tuple[int, int]]) -> pd.DataFrame:
+    """The rows of `whole` in the given [start, stop) ranges, in order, with their index."""
+    if all(x[1] == y[0] for x, y in itertools.pairwise(bounds)):
+        return whole.iloc[bounds[0][0] : bounds[-1][1]]
+    import numpy as np
+
+    return whole.iloc[np.concatenate([np.arange(a, b) for a, b in bounds])]
+
+
+def _files_with_unexpected_rows(results: Any, bounds: list[tuple[int, int]]) -> set[int]:
+    """The positions (in `bounds`) of the files holding an unexpected row of a failed
+    expectation of a COMPLETE result whose frame index is the row position; empty when a
+    failure names no row (an exception, an aggregate expectation)."""
+    import bisect
+
+    starts = [a for a, _ in bounds]
+    bad: set[int] = set()
+    for r in results.results:
+        if r.success:
+            continue
+        rows = (r.result or {}).get("unexpected_index_list")
+        raised = bool((r.exception_info or {}).get("raised_exception"))
+        if raised or not rows or not all(isinstance(i, int) for i in rows):
+            return set()
+        for i in rows:
+            k = bisect.bisect_right(starts, i) - 1
+            if k < 0 or not bounds[k][0] <= i < bounds[k][1]:
+                return set()
+            bad.add(k)
+    return bad
+
+
+def _recounted(
+    template: dict[str, Any], exps: dict[tuple[Any, ...], Exp], batch: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The passing suite result of several files (`template`, its JSON form), recounted on one file's GX batch, as JSON: the same expectations, all successful, with
+    that file's element and missing counts (None when a result holds a field this does not
+    know how to recount). Shares the template's unchanged parts (configurations)."""
 
     def pct(num: int, den: int) -> float | None:
         return num / den * 100 if den else None
 
-    mine = copy.deepcopy(together)
-    for r in mine.results:
-        cfg: Any = r.expectation_config
-        exp = exps.get(((cfg.meta or {}).get("rule"), cfg.type, _columns_key(cfg.kwargs)))
-        res = dict(r.result or {})
-        if exp is None or not r.success or not set(res) <= _RECOUNTED_KEYS:
+    results = []
+    for r in template["results"]:
+        cfg = r["expectation_config"]
+        exp = exps.get(
+            ((cfg.get("meta") or {}).get("rule"), cfg["type"], _columns_key(cfg["kwargs"]))
+        )
+        res = dict(r.get("result") or {})
+        if exp is None or not r["success"] or not set(res) <= _RECOUNTED_KEYS:
             return None
         domain = (
             when_mask(batch, exp.when)
@@ -539,8 +670,8 @@ def _recounted(together: Any, exps: dict[tuple[Any, ...], Exp], batch: pd.DataFr
             "unexpected_percent_total": pct(0, n),
             "unexpected_percent_nonmissing": pct(0, nonmissing),
         }
-        r.result = {k: counted[k] for k in res}
-    return mine
+        results.append({**r, "result": {k: counted[k] for k in res}})
+    return {**template, "results": results}
 
 
 def _no_batch_fingerprint() -> None:
@@ -592,21 +723,20 @@ def _gx_frame(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataF
       copies every Arrow string but only the integer codes of a categorical; is_in works
       on the distinct values. Columns compared by order or matched by regex stay text.
     """
-    used: set[str] = set()
-    keep_text: set[str] = set()
-    for rule in spec.all_rules:
-        if not rule.applies(ctx):
-            continue
-        for exp in rule.expect(ctx):
-            cols = _columns_of(dict(exp.kwargs))
-            used |= cols
-            if exp.kind in _TEXT_KINDS:
-                keep_text |= cols
-            if exp.when is not None:
-                used.add(exp.when.column)
-                if exp.when.op == ">":
-                    keep_text.add(exp.when.column)
-    batch = _with_helpers(spec, frame, ctx)
+    used, keep_text = _suite_columns(spec, ctx)
+    return _gx_dtypes(spec, _with_helpers(spec, frame, ctx), ctx, used, keep_text)
+
+
+def _gx_dtypes(
+    spec: FileSpec,
+    batch: pd.DataFrame,
+    ctx: RuleContext,
+    used: set[str] | None = None,
+    keep_text: set[str] | None = None,
+) -> pd.DataFrame:
+    """`_gx_frame` of a frame that has its helper columns already."""
+    if used is None or keep_text is None:
+        used, keep_text = _suite_columns(spec, ctx)
     out: dict[str, Any] = {}
     for name in batch.columns:
         if name not in used:
@@ -624,6 +754,25 @@ def _gx_frame(spec: FileSpec, frame: pd.DataFrame, ctx: RuleContext) -> pd.DataF
             s = _categorical(s)
         out[name] = s
     return pd.DataFrame(out, index=batch.index, copy=False)
+
+
+def _suite_columns(spec: FileSpec, ctx: RuleContext) -> tuple[set[str], set[str]]:
+    """The columns the suite names, and those of them that stay text (`_TEXT_KINDS`)."""
+    used: set[str] = set()
+    keep_text: set[str] = set()
+    for rule in spec.all_rules:
+        if not rule.applies(ctx):
+            continue
+        for exp in rule.expect(ctx):
+            cols = _columns_of(dict(exp.kwargs))
+            used |= cols
+            if exp.kind in _TEXT_KINDS:
+                keep_text |= cols
+            if exp.when is not None:
+                used.add(exp.when.column)
+                if exp.when.op == ">":
+                    keep_text.add(exp.when.column)
+    return used, keep_text
 
 
 def _categorical(s: pd.Series) -> pd.Series:
