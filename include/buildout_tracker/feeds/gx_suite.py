@@ -270,11 +270,11 @@ class GxValidator:
         if together.success:
             template = together.to_json_dict() if exps is not None else None
             counted = (
-                [_recounted(template, exps, whole.iloc[a:b]) for a, b in bounds]
+                _recounted(template, exps, whole, bounds)
                 if template is not None and exps and len(exps) == len(together.results)
                 else None
             )
-            if counted is None or any(c is None for c in counted):
+            if counted is None:
                 return [self.validate(spec, frame, key, ctx) for key, frame in files]
             return [
                 self._finish_doc(spec, vd, validator, together.meta, doc, key, len(frame))
@@ -571,20 +571,21 @@ _RECOUNTED_KEYS = frozenset(
 )
 
 
-def _missing(exp: Exp, batch: pd.DataFrame, domain: pd.Series) -> int | None:
-    """The rows of the domain GX leaves out as missing (None: GX counts no missing)."""
+def _missing(exp: Exp, batch: pd.DataFrame, domain: pd.Series) -> pd.Series | None:
+    """Per row of the domain: whether GX leaves it out as missing (None: GX counts no
+    missing)."""
     kw = dict(exp.kwargs)
     if exp.kind in _NULL_KINDS:
         return None
     if "column" in kw:
-        return int((batch[kw["column"]].isna() & domain).sum())
+        return batch[kw["column"]].isna() & domain
     if "column_A" in kw:
         a, b = batch[kw["column_A"]].isna(), batch[kw["column_B"]].isna()
         ignore = kw.get("ignore_row_if", "both_values_are_missing")
         either = {"either_value_is_missing": a | b, "both_values_are_missing": a & b}
         if ignore not in either:
             raise KeyError(ignore)
-        return int((either[ignore] & domain).sum())
+        return either[ignore] & domain
     if "column_list" in kw:
         nulls = batch[list(kw["column_list"])].isna()
         ignore = kw.get("ignore_row_if", "all_values_are_missing")
@@ -594,7 +595,7 @@ def _missing(exp: Exp, batch: pd.DataFrame, domain: pd.Series) -> int | None:
         }
         if ignore not in by:
             raise KeyError(ignore)
-        return int((by[ignore] & domain).sum())
+        return by[ignore] & domain
     raise KeyError(exp.kind)
 
 
@@ -631,47 +632,68 @@ def _files_with_unexpected_rows(results: Any, bounds: list[tuple[int, int]]) -> 
 
 
 def _recounted(
-    template: dict[str, Any], exps: dict[tuple[Any, ...], Exp], batch: pd.DataFrame
-) -> dict[str, Any] | None:
-    """The passing suite result of several files (`template`, its JSON form), recounted on one file's GX batch, as JSON: the same expectations, all successful, with
-    that file's element and missing counts (None when a result holds a field this does not
-    know how to recount). Shares the template's unchanged parts (configurations)."""
+    template: dict[str, Any],
+    exps: dict[tuple[Any, ...], Exp],
+    whole: pd.DataFrame,
+    bounds: list[tuple[int, int]],
+) -> list[dict[str, Any]] | None:
+    """The passing suite result of several files (`template`, its JSON form), recounted on
+    each file (rows bounds[i] of the GX frame `whole`), as JSON: the same expectations, all
+    successful, with that file's element and missing counts (None when a result holds a
+    field this does not know how to recount). Each expectation's domain and missing rows
+    are found once for all the files and counted per file; the files share the template's
+    unchanged parts (configurations)."""
+    import numpy as np
 
     def pct(num: int, den: int) -> float | None:
         return num / den * 100 if den else None
 
-    results = []
+    starts = np.array([a for a, _ in bounds], dtype=np.int64)
+    stops = np.array([b for _, b in bounds], dtype=np.int64)
+
+    def per_file(mask: pd.Series) -> list[int]:
+        c = np.concatenate([[0], np.cumsum(mask.to_numpy(dtype=bool), dtype=np.int64)])
+        return (c[stops] - c[starts]).tolist()
+
+    n_files = len(bounds)
+    columns: list[tuple[dict[str, Any], dict[str, Any], list[int], list[int] | None]] = []
     for r in template["results"]:
         cfg = r["expectation_config"]
-        exp = exps.get(
-            ((cfg.get("meta") or {}).get("rule"), cfg["type"], _columns_key(cfg["kwargs"]))
-        )
+        ident = ((cfg.get("meta") or {}).get("rule"), cfg["type"], _columns_key(cfg["kwargs"]))
+        exp = exps.get(ident)
         res = dict(r.get("result") or {})
         if exp is None or not r["success"] or not set(res) <= _RECOUNTED_KEYS:
             return None
         domain = (
-            when_mask(batch, exp.when)
+            when_mask(whole, exp.when)
             if exp.when is not None
-            else pd.Series(True, index=batch.index)
+            else pd.Series(True, index=whole.index)
         )
-        n = int(domain.sum())
         try:
-            missing = _missing(exp, batch, domain)
+            gone = _missing(exp, whole, domain)
         except KeyError:
             return None
-        nonmissing = n - (missing or 0)
-        counted: dict[str, Any] = {
-            "element_count": n,
-            "unexpected_count": 0,
-            "unexpected_percent": pct(0, n if missing is None else nonmissing),
-            "partial_unexpected_list": [],
-            "missing_count": missing,
-            "missing_percent": None if missing is None else pct(missing, n),
-            "unexpected_percent_total": pct(0, n),
-            "unexpected_percent_nonmissing": pct(0, nonmissing),
-        }
-        results.append({**r, "result": {k: counted[k] for k in res}})
-    return {**template, "results": results}
+        columns.append((r, res, per_file(domain), None if gone is None else per_file(gone)))
+    docs = []
+    for i in range(n_files):
+        results = []
+        for r, res, ns, ms in columns:
+            n = ns[i]
+            missing = None if ms is None else ms[i]
+            nonmissing = n - (missing or 0)
+            counted: dict[str, Any] = {
+                "element_count": n,
+                "unexpected_count": 0,
+                "unexpected_percent": pct(0, n if missing is None else nonmissing),
+                "partial_unexpected_list": [],
+                "missing_count": missing,
+                "missing_percent": None if missing is None else pct(missing, n),
+                "unexpected_percent_total": pct(0, n),
+                "unexpected_percent_nonmissing": pct(0, nonmissing),
+            }
+            results.append({**r, "result": {k: counted[k] for k in res}})
+        docs.append({**template, "results": results})
+    return docs
 
 
 def _no_batch_fingerprint() -> None:

@@ -109,7 +109,9 @@ def decide(
     sha: str,
     ledger: WeekLedger,
     index: ContentIndex,
+    listed: list[dict[str, str]] | None = None,
 ) -> Decision:
+    """What to do with a file read whole (`listed`: its content index entries, read ahead)."""
     early = decide_before_reading(feed, week, delivery, spec, ledger)
     if early is not None:
         return early
@@ -117,7 +119,7 @@ def decide(
     earlier = ledger.done.get(key)
     # The same bytes count once within their feed (docs/feeds.md: same content, any name, any
     # date), an empty file's too; another feed's file is never the original.
-    owner = index.owner(sha, delivery, week)
+    owner = index.owner(sha, delivery, week, listed)
     if owner["key"] != key:
         return Decision(
             Action.DUPLICATE, reason=f"same bytes as {owner['key']}", duplicate_of=owner["key"]

@@ -47,10 +47,12 @@ from buildout_tracker.ingest.report import (
 )
 from buildout_tracker.ingest.rule_context import RuleContexts
 from buildout_tracker.ingest.validation import validate_with_gx
-from buildout_tracker.lake import Bucket
+from buildout_tracker.lake import Bucket, prefetched
 from buildout_tracker.weeks import week_key
 
 log = logging.getLogger(__name__)
+
+_READ_AHEAD_MAX_BYTES = 16 * 1024 * 1024  # larger files are read when their turn comes
 
 
 def ingest_feed_week(
@@ -83,7 +85,16 @@ def ingest_feed_week(
     to_validate: list[tuple[Any, Any, FileOutcome, pd.DataFrame]] = []
     processed: list[str] = []
 
-    for delivery in found:
+    def read_ahead(d: Delivery) -> tuple[bytes, str, list[dict[str, str]]] | None:
+        """The file's bytes, their hash and their content index entries, read while the
+        files before it are processed (only files small enough to hold a few of)."""
+        if too_large(d) or d.size > _READ_AHEAD_MAX_BYTES:
+            return None
+        data = landing.get_bytes(d.key)
+        sha = hashlib.sha256(data).hexdigest()
+        return data, sha, index.deliveries(sha)
+
+    for delivery, ahead in prefetched(read_ahead, found):
         spec = feeds.spec_for(feed, delivery.filename)
         if too_large(delivery):
             early = decide_before_reading(feed, week, delivery, spec, week_ledger)
@@ -99,8 +110,11 @@ def ingest_feed_week(
                 if delivery.key not in week_ledger.done:
                     processed.append(delivery.key)  # news: its owner hears of it once
                 continue
-        data = landing.get_bytes(delivery.key)
-        sha = hashlib.sha256(data).hexdigest()
+        if ahead is not None:
+            data, sha, listed = ahead
+        else:
+            data = landing.get_bytes(delivery.key)
+            sha, listed = hashlib.sha256(data).hexdigest(), None
         base = FileOutcome(
             key=delivery.key,
             sha256=sha,
@@ -111,7 +125,7 @@ def ingest_feed_week(
             outcome=IGNORED,
             run_id=run_id,
         )
-        decision = decide(feed, week, delivery, spec, sha, week_ledger, index)
+        decision = decide(feed, week, delivery, spec, sha, week_ledger, index, listed)
         if decision.action is Action.PROCESS:
             assert spec is not None  # a file without a spec is refused for its name
             ctx = contexts.for_file(spec.kind, delivery)

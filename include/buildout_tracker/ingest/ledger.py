@@ -88,6 +88,7 @@ class ContentIndex:
 
     def __init__(self, lake: Bucket) -> None:
         self.lake = lake
+        self._recorded: dict[str, list[dict[str, str]]] = {}  # by this object, by sha
 
     @staticmethod
     def _prefix(sha: str) -> str:
@@ -120,8 +121,19 @@ class ContentIndex:
             found.setdefault(key, {"key": key, "delivery_date": day})
         return sorted(found.values(), key=lambda d: (d["delivery_date"], d["key"]))
 
-    def owner(self, sha: str, delivery: Delivery, week: str) -> dict[str, str]:
-        entries = self.deliveries(sha)
+    def owner(
+        self,
+        sha: str,
+        delivery: Delivery,
+        week: str,
+        listed: list[dict[str, str]] | None = None,
+    ) -> dict[str, str]:
+        """The first delivery of these bytes in their feed, this one recorded if new.
+        `listed`: `deliveries(sha)` read ahead (by `prefetched`); what this index recorded
+        since is added, so a run's two files of the same bytes still see each other."""
+        entries = list(self.deliveries(sha) if listed is None else listed)
+        seen = {d["key"] for d in entries}
+        entries += [d for d in self._recorded.get(sha, []) if d["key"] not in seen]
         if not any(d["key"] == delivery.key for d in entries):
             mine = {
                 "key": delivery.key,
@@ -130,6 +142,7 @@ class ContentIndex:
                 "sha256": sha,
             }
             self.lake.put_json(self._key(sha, mine["delivery_date"], delivery.key), mine)
+            self._recorded.setdefault(sha, []).append(mine)
             entries.append(mine)
         same_feed = [d for d in entries if d["key"].startswith(f"{delivery.feed}/")]
         return min(same_feed, key=lambda d: (d["delivery_date"], d["key"]))

@@ -194,12 +194,14 @@ def receipt(report: FeedWeekReport, f: FileOutcome, lake: Bucket | None = None) 
 
 def write_receipts(lake: Bucket, report: FeedWeekReport) -> list[str]:
     """A receipt for every delivered file of the feed-week report; returns the keys written."""
-    written = []
-    for f in delivered_files(report):
+    from buildout_tracker.lake import concurrently
+
+    def write(f: FileOutcome) -> str:
         key = receipt_key_of(report.feed, f)
         lake.put_json(key, receipt(report, f, lake))
-        written.append(key)
-    return written
+        return key
+
+    return concurrently(write, delivered_files(report))
 
 
 def read_receipt(lake: Bucket, key: str) -> dict[str, Any] | None:

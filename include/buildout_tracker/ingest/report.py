@@ -140,9 +140,14 @@ def save_report(lake: Bucket, report: FeedWeekReport) -> None:
 
 def concat_validated(lake: Bucket, report: FeedWeekReport, kind: str) -> pd.DataFrame | None:
     """The valid rows of every file of a kind the week ingested, in processing order."""
-    frames = [
-        lake.read_frame(f.validated_key)
-        for f in report.files
-        if f.outcome == INGESTED and f.kind == kind and f.validated_key
-    ]
+    from buildout_tracker.lake import concurrently
+
+    frames = concurrently(
+        lake.read_frame,
+        [
+            f.validated_key
+            for f in report.files
+            if f.outcome == INGESTED and f.kind == kind and f.validated_key
+        ],
+    )
     return pd.concat(frames, ignore_index=True) if frames else None

@@ -9,7 +9,7 @@ import pandas as pd
 
 from buildout_tracker import zones
 from buildout_tracker.ingest.report import FileOutcome
-from buildout_tracker.lake import Bucket
+from buildout_tracker.lake import Bucket, concurrently
 from buildout_tracker.timing import phase
 
 
@@ -30,13 +30,18 @@ def validate_with_gx(
     for item in pending:
         spec, ctx = item[0], item[1]
         groups.setdefault((spec.kind, ctx.fingerprint()), []).append(item)
+    stored: list[tuple[str, Any]] = []
     for items in groups.values():
         spec, ctx = items[0][0], items[0][1]
         with phase("validate"):
             results = validator.validate_files(spec, [(o.key, f) for _, _, o, f in items], ctx)
             for (_, _, out, _), gx in zip(items, results, strict=True):
-                lake.put_json(
-                    zones.validation_result(feed, week, out.fid),
-                    {"file": out.key, "files": [out.key], "result": gx.results},
+                stored.append(
+                    (
+                        zones.validation_result(feed, week, out.fid),
+                        {"file": out.key, "files": [out.key], "result": gx.results},
+                    )
                 )
                 out.gx_success = bool(gx.success)
+    with phase("validate"):
+        concurrently(lambda kv: lake.put_json(*kv), stored)
