@@ -24,8 +24,10 @@ def validate_with_gx(
     under its own file id. Files of one kind that share a rule context are handed to GX
     together (`GxValidator.validate_files`): a data-center site sends one small file a week,
     and GX's fixed cost per validation (about 1 s) would otherwise dominate the week; the
-    validator recounts a passing group's result on each file, and validates each file on
-    its own when anything fails, so no file ever carries another file's outcome."""
+    validator recounts a passing group's result on each file, and when anything fails
+    validates the files holding the unexpected rows on their own (and the others together
+    again), so no file ever carries another file's outcome. The results are written
+    together (`lake.concurrently`)."""
     groups: dict[tuple[str, Any], list[tuple[Any, Any, FileOutcome, pd.DataFrame]]] = {}
     for item in pending:
         spec, ctx = item[0], item[1]

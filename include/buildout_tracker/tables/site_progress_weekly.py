@@ -146,6 +146,9 @@ def compute(
         baseline_date=d.dates(plan["baseline_date"]),
         weight=pd.to_numeric(plan["weight"], errors="coerce").astype(float).fillna(0.0),
     )
+    # Each site's plan rows (in their order), found once, not by a scan per site.
+    plan_of = {site: rows for site, rows in plan.groupby("site_id", sort=False, dropna=True)}
+    no_plan = plan.iloc[0:0]
     po = d.keyed(po, ["site_id"])
     ac_by_site = po[po["live"].astype(bool)].groupby("site_id")["received_usd"].sum()
     last_slip = _last_go_live_slip(inputs)
@@ -158,7 +161,7 @@ def compute(
         done = by_code["status"].astype("object").eq("complete")
         bac = float(site["budget_usd"])
         planned_mw = float(site["planned_mw"])
-        sp = plan[plan["site_id"] == site_id]
+        sp = plan_of.get(site_id, no_plan)
         pv = bac * float(sp.loc[sp["baseline_date"] <= sd, "weight"].sum())
         weights = sp.set_index("milestone_code")["weight"]
         pct = by_code["percent_complete"].astype(float).fillna(0.0)

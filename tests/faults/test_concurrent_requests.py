@@ -1,0 +1,73 @@
+"""Independent S3 requests made together (`lake.concurrently`, `lake.prefetched`): results in
+the caller's order, at most the allowed number ahead, the first failure raised after every
+call has ended, and one after another with `BUILDOUT_S3_IO_THREADS=1`."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from buildout_tracker import lake
+
+
+class _Gauge:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+        self.ended: list[int] = []
+
+    def call(self, x: int) -> int:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.01 * (x % 3))  # finish out of order
+        with self.lock:
+            self.now -= 1
+            self.ended.append(x)
+        if x == 7:
+            raise OSError("request 7 failed")
+        return x * x
+
+
+def test_concurrently_keeps_order_and_raises_the_first_failure_after_all_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(lake.IO_THREADS_ENV, "4")
+    g = _Gauge()
+    assert lake.concurrently(g.call, [x for x in range(12) if x != 7]) == [
+        x * x for x in range(12) if x != 7
+    ]
+    assert 1 < g.most <= 4
+    g = _Gauge()
+    with pytest.raises(OSError, match="request 7"):
+        lake.concurrently(g.call, range(12))
+    assert sorted(g.ended) == list(range(12)), "every call ended before the failure is raised"
+
+
+def test_prefetched_yields_in_order_with_a_bounded_number_ahead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(lake.IO_THREADS_ENV, "8")
+    g = _Gauge()
+    seen = []
+    for x, y in lake.prefetched(g.call, [x for x in range(20) if x != 7], ahead=3):
+        seen.append((x, y))
+        with g.lock:
+            assert g.now <= 3
+    assert seen == [(x, x * x) for x in range(20) if x != 7] and g.most <= 3
+    got = []
+    with pytest.raises(OSError, match="request 7"):
+        for x, _ in lake.prefetched(g.call, range(20), ahead=3):
+            got.append(x)
+    assert got == list(range(7)), "a failure is raised when its item is reached"
+
+
+def test_one_thread_runs_them_one_after_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(lake.IO_THREADS_ENV, "1")
+    g = _Gauge()
+    assert lake.concurrently(g.call, [1, 2, 3]) == [1, 4, 9] and g.most == 1
+    assert [y for _, y in lake.prefetched(g.call, [4, 5])] == [16, 25] and g.most == 1
+    monkeypatch.setenv(lake.IO_THREADS_ENV, "many")
+    assert lake.io_threads() == 8
