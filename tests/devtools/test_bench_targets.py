@@ -30,3 +30,21 @@ def test_targets_name_met_missed_and_not_measured(
     assert " 5.00 " in lines["104-week large backfill (min)"]
     assert "not measured" in lines["report of week 100 (s)"]
     assert "== targets" in capsys.readouterr().out
+
+
+def test_profile_profiles_a_real_week_and_keeps_the_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make bench WHAT=profile` on one week of the default history: a profile whose
+    entries are the pipeline's own steps, readable by pstats, and the lake server stopped."""
+    import pstats
+
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+    monkeypatch.setenv("BENCH_PROFILE_WEEKS", "2026-W48:2026-W48")
+    result = bench.bench_profile()
+    out = capsys.readouterr().out
+    assert "1 weeks at scale small under the profiler" in out
+    assert "feed_week.py" in out and "run_week" in out
+    stats = pstats.Stats(result["profile"])
+    assert any(name == "ingest_feed_week" for (_, _, name) in stats.stats)  # type: ignore[attr-defined]
+    assert result["cpu_s"] > 0

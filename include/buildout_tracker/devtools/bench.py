@@ -12,6 +12,10 @@ compared against, measured in the same process.
 - `same-delivery`: one week's delivery on top of week 10's and week 100's history.
 - `report`: week 100's program report beside its publication, in one process.
 - `ui`: server time of the Buildout page and of a run view on the large history.
+- `profile` (not part of `all`): cProfile, on CPU time, of whole weekly cycles on a local lake
+  of their own: `make run`'s 12 weeks by default, or `BENCH_PROFILE_SCALE=large
+  BENCH_PROFILE_WEEKS=2025-W01:2025-W03`; prints the top entries by cumulative and own time
+  and keeps the profile in var/bench/profile-<scale>.out (`python -m pstats` reads it).
 
 Each ends with the targets (issues' figures) beside what was measured.
 
@@ -306,6 +310,59 @@ def bench_report() -> dict[str, Any]:
         return result
 
 
+def bench_profile() -> dict[str, Any]:
+    """cProfile (CPU time) of whole weekly cycles (module docstring: `profile`)."""
+    import cProfile
+    import os
+    import pstats
+
+    from buildout_tracker import pipeline
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
+    from buildout_tracker.generator import BucketSink, generate
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.pipeline import cycle
+    from buildout_tracker.weeks import parse_range
+
+    scale = os.environ.get("BENCH_PROFILE_SCALE", "small")
+    spec = os.environ.get(
+        "BENCH_PROFILE_WEEKS", "2026-W37:2026-W48" if scale == "small" else "2025-W01:2025-W03"
+    )
+    weeks = parse_range(spec)
+    root = BENCH_DIR / f"lake-profile-{scale}"
+    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
+    server.start()
+    try:
+        os.environ.update(server.env())
+        os.environ.setdefault("BUILDOUT_PII_HMAC_KEY", "bench-only-key")
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        lake.delete_prefix("")
+        marker = root / f".generated-{spec}-{scale}"
+        if not marker.exists():
+            landing.delete_prefix("")
+            generate(weeks, scale=scale, seed=7, defects=0.05 if scale == "small" else 0.0,
+                     sink=BucketSink(landing))  # fmt: skip
+            marker.write_text("ok")
+        rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench", notify=False)
+        prof = cProfile.Profile(time.process_time)
+        w0, c0 = time.perf_counter(), time.process_time()
+        prof.enable()
+        cycle.run_weeks(rt, weeks, echo=lambda s: None, docs=scale == "small")
+        prof.disable()
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    finally:
+        server.stop()
+    out = BENCH_DIR / f"profile-{scale}.out"
+    prof.dump_stats(out)
+    print(f"  {len(weeks)} weeks at scale {scale} under the profiler: {wall:.1f} s wall, "
+          f"{cpu:.1f} s CPU; profile in {out}")  # fmt: skip
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(20)
+    return {"scale": scale, "weeks": spec, "wall_s": wall, "cpu_s": cpu, "profile": str(out)}
+
+
 # Each issue's target beside the figure `make bench` measured: (bench, what, figure, target,
 # met). A figure a run did not produce is printed as not measured.
 TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float], str, Callable[[float], bool]]] = [
@@ -360,11 +417,13 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "same-delivery": bench_same_delivery,
     "report": bench_report,
     "ui": bench_ui,
+    "profile": bench_profile,
 }
+ALL = ("parse", "ingest", "cycle", "same-delivery", "report", "ui")
 
 
 def main(what: str = "all") -> int:
-    todo = list(BENCHES) if what == "all" else [what]
+    todo = list(ALL) if what == "all" else [what]
     results = {}
     for name in todo:
         print(f"== bench {name}")
