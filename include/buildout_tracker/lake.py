@@ -563,6 +563,20 @@ def concurrently(fn: Callable[[Any], T], items: Iterable[Any]) -> builtins.list[
     return [f.result() for f in futures]
 
 
+def put_json_many(bucket: Bucket, items: Iterable[tuple[str, Any]]) -> None:
+    """`bucket.put_json(key, obj)` for each item, `concurrently`, except the first object of
+    each folder, written before the others of its folder: the file-backed local lake
+    (`rclone serve s3`) makes a new folder on the first write into it, and writes racing
+    into a folder it has not made yet fail once (a 500, then retried)."""
+    todo = builtins.list(items)
+    first: dict[str, tuple[str, Any]] = {}
+    for key, obj in todo:
+        first.setdefault(key.rpartition("/")[0], (key, obj))
+    concurrently(lambda kv: bucket.put_json(*kv), first.values())
+    leaders = {key for key, _ in first.values()}
+    concurrently(lambda kv: bucket.put_json(*kv), [kv for kv in todo if kv[0] not in leaders])
+
+
 def prefetched(
     fn: Callable[[Any], T], items: Iterable[Any], ahead: int | None = None
 ) -> Iterator[tuple[Any, T]]:

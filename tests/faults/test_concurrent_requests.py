@@ -71,3 +71,32 @@ def test_one_thread_runs_them_one_after_another(monkeypatch: pytest.MonkeyPatch)
     assert [y for _, y in lake.prefetched(g.call, [4, 5])] == [16, 25] and g.most == 1
     monkeypatch.setenv(lake.IO_THREADS_ENV, "many")
     assert lake.io_threads() == 8
+
+
+def test_the_first_object_of_each_folder_is_written_before_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`put_json_many`: the local lake makes a folder on the first write into it, so that
+    write ends before any other write into the folder starts."""
+    monkeypatch.setenv(lake.IO_THREADS_ENV, "4")
+    events: list[tuple[str, str]] = []
+    guard = threading.Lock()
+
+    class Recorder:
+        def put_json(self, key: str, obj: object) -> None:
+            with guard:
+                events.append(("start", key))
+            time.sleep(0.005)
+            with guard:
+                events.append(("end", key))
+
+    items = [(f"receipts/f/2026-09-0{d}/file{i}.json", {"i": i}) for d in (1, 2) for i in range(5)]
+    lake.put_json_many(Recorder(), items)  # type: ignore[arg-type]
+    ended = {k for e, k in events if e == "end"}
+    assert ended == {k for k, _ in items}
+    for folder, leader in (("2026-09-01", items[0][0]), ("2026-09-02", items[5][0])):
+        leader_end = events.index(("end", leader))
+        others = [
+            i for i, (e, k) in enumerate(events) if e == "start" and folder in k and k != leader
+        ]
+        assert others and min(others) > leader_end

@@ -194,14 +194,13 @@ def receipt(report: FeedWeekReport, f: FileOutcome, lake: Bucket | None = None) 
 
 def write_receipts(lake: Bucket, report: FeedWeekReport) -> list[str]:
     """A receipt for every delivered file of the feed-week report; returns the keys written."""
-    from buildout_tracker.lake import concurrently
+    from buildout_tracker.lake import concurrently, put_json_many
 
-    def write(f: FileOutcome) -> str:
-        key = receipt_key_of(report.feed, f)
-        lake.put_json(key, receipt(report, f, lake))
-        return key
-
-    return concurrently(write, delivered_files(report))
+    files = delivered_files(report)
+    keys = [receipt_key_of(report.feed, f) for f in files]
+    built = concurrently(lambda f: receipt(report, f, lake), files)
+    put_json_many(lake, zip(keys, built, strict=True))
+    return keys
 
 
 def read_receipt(lake: Bucket, key: str) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from buildout_tracker import zones
 from buildout_tracker.ingest.report import FileOutcome
-from buildout_tracker.lake import Bucket, concurrently
+from buildout_tracker.lake import Bucket, put_json_many
 from buildout_tracker.timing import phase
 
 
@@ -27,7 +27,7 @@ def validate_with_gx(
     validator recounts a passing group's result on each file, and when anything fails
     validates the files holding the unexpected rows on their own (and the others together
     again), so no file ever carries another file's outcome. The results are written
-    together (`lake.concurrently`)."""
+    together (`lake.put_json_many`)."""
     groups: dict[tuple[str, Any], list[tuple[Any, Any, FileOutcome, pd.DataFrame]]] = {}
     for item in pending:
         spec, ctx = item[0], item[1]
@@ -46,4 +46,4 @@ def validate_with_gx(
                 )
                 out.gx_success = bool(gx.success)
     with phase("validate"):
-        concurrently(lambda kv: lake.put_json(*kv), stored)
+        put_json_many(lake, stored)
