@@ -107,32 +107,13 @@ def bench_ingest(lines: int = 1_000_000) -> dict[str, Any]:
 
 def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[str, Any]:
     """A whole large-scale history on a fresh local lake, one process, phases per week."""
-    import os
-
     from buildout_tracker import pipeline, timing
-    from buildout_tracker.devtools import procs
-    from buildout_tracker.devtools.lake_server import LakeServer
-    from buildout_tracker.generator import BucketSink, generate
-    from buildout_tracker.lake import Bucket, make_client
     from buildout_tracker.pipeline import cycle
     from buildout_tracker.weeks import parse_range
 
-    root = BENCH_DIR / "lake-large"
-    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
-    server.start()
-    try:
-        os.environ.update(server.env())
-        os.environ.setdefault("BUILDOUT_PII_HMAC_KEY", "bench-only-key")
-        client = make_client(server.settings())
-        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
-        lake.delete_prefix("")
-        weeks = parse_range(weeks_spec)
-        t0 = time.perf_counter()
-        marker = root / f".generated-{weeks_spec}-{seed}"
-        if not marker.exists():
-            landing.delete_prefix("")
-            generate(weeks, scale="large", seed=seed, defects=0.0, sink=BucketSink(landing))
-            marker.write_text("ok")
+    weeks = parse_range(weeks_spec)
+    t0 = time.perf_counter()
+    with _generated_lake(BENCH_DIR / "lake-large", weeks_spec, "large", seed) as (landing, lake):
         gen_s = time.perf_counter() - t0
         print(f"  generated {len(weeks)} weeks at scale large in {gen_s:.0f} s")
         rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench", notify=False)
@@ -171,6 +152,40 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
                 f"  week 100 / week 10: {result['week100_s']:.1f} s / {result['week10_s']:.1f} s = {result['week100_over_week10']:.2f}"
             )
         return result
+
+
+@contextmanager
+def _generated_lake(
+    root: Any, weeks_spec: str, scale: str, seed: int = 7
+) -> Iterator[tuple[Any, Any]]:
+    """(landing, lake) on a local lake server of their own in `root`: the curated lake
+    emptied, the landing generated for `weeks_spec` at `scale` unless it already was (a
+    marker file says so; the same seed gives the same bytes). Defects only at small scale,
+    as `make run` has them."""
+    import os
+
+    from buildout_tracker.devtools import procs
+    from buildout_tracker.devtools.lake_server import LakeServer
+    from buildout_tracker.generator import BucketSink, generate
+    from buildout_tracker.lake import Bucket, make_client
+    from buildout_tracker.weeks import parse_range
+
+    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
+    server.start()
+    try:
+        os.environ.update(server.env())
+        os.environ.setdefault("BUILDOUT_PII_HMAC_KEY", "bench-only-key")
+        client = make_client(server.settings())
+        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
+        lake.delete_prefix("")
+        marker = root / f".generated-{weeks_spec}-{scale}-{seed}"
+        if not marker.exists():
+            landing.delete_prefix("")
+            defects = 0.05 if scale == "small" else 0.0
+            generate(parse_range(weeks_spec), scale=scale, seed=seed, defects=defects,
+                     sink=BucketSink(landing))  # fmt: skip
+            marker.write_text("ok")
+        yield landing, lake
     finally:
         server.stop()
 
@@ -317,10 +332,6 @@ def bench_profile() -> dict[str, Any]:
     import pstats
 
     from buildout_tracker import pipeline
-    from buildout_tracker.devtools import procs
-    from buildout_tracker.devtools.lake_server import LakeServer
-    from buildout_tracker.generator import BucketSink, generate
-    from buildout_tracker.lake import Bucket, make_client
     from buildout_tracker.pipeline import cycle
     from buildout_tracker.weeks import parse_range
 
@@ -329,21 +340,7 @@ def bench_profile() -> dict[str, Any]:
         "BENCH_PROFILE_WEEKS", "2026-W37:2026-W48" if scale == "small" else "2025-W01:2025-W03"
     )
     weeks = parse_range(spec)
-    root = BENCH_DIR / f"lake-profile-{scale}"
-    server = LakeServer(root, "127.0.0.1", procs.free_port(), "benchkey0001", "benchsecret0001")
-    server.start()
-    try:
-        os.environ.update(server.env())
-        os.environ.setdefault("BUILDOUT_PII_HMAC_KEY", "bench-only-key")
-        client = make_client(server.settings())
-        landing, lake = Bucket(server.buckets[0], client), Bucket(server.buckets[1], client)
-        lake.delete_prefix("")
-        marker = root / f".generated-{spec}-{scale}"
-        if not marker.exists():
-            landing.delete_prefix("")
-            generate(weeks, scale=scale, seed=7, defects=0.05 if scale == "small" else 0.0,
-                     sink=BucketSink(landing))  # fmt: skip
-            marker.write_text("ok")
+    with _generated_lake(BENCH_DIR / f"lake-profile-{scale}", spec, scale) as (landing, lake):
         rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench", notify=False)
         prof = cProfile.Profile(time.process_time)
         w0, c0 = time.perf_counter(), time.process_time()
@@ -351,8 +348,6 @@ def bench_profile() -> dict[str, Any]:
         cycle.run_weeks(rt, weeks, echo=lambda s: None, docs=scale == "small")
         prof.disable()
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    finally:
-        server.stop()
     out = BENCH_DIR / f"profile-{scale}.out"
     prof.dump_stats(out)
     print(f"  {len(weeks)} weeks at scale {scale} under the profiler: {wall:.1f} s wall, "
