@@ -279,7 +279,6 @@ class GxValidator:
             return [
                 self._finish_doc(spec, vd, validator, together.meta, doc, key, len(frame))
                 for (key, frame), doc in zip(files, counted, strict=True)
-                if doc is not None
             ]
         # Which files hold the unexpected rows: GX's complete result lists them by index.
         # Those are validated alone, the others together again (they pass, and are
