@@ -25,7 +25,6 @@ Results are printed and written to var/bench/results-<what>.json.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,12 +35,9 @@ from datetime import date
 from typing import Any
 
 from buildout_tracker.settings import PROJECT_ROOT, var_dir
+from buildout_tracker.timing import peak_rss_mb
 
 BENCH_DIR = var_dir() / "bench"
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _save(what: str, result: dict[str, Any]) -> None:
@@ -127,14 +123,14 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
             phases = timing.snapshot()
             delivered = sum(r.summary()["rows_in"] for r in outcome.reports.values())
             per_week.append({"week": week, "k": k, "seconds": total, "phases": phases, "rows_in": delivered,
-                             "published": outcome.published is not None, "rss_mb": _rss_mb()})  # fmt: skip
+                             "published": outcome.published is not None, "rss_mb": peak_rss_mb()})  # fmt: skip
             if k in (1, 2, 10, 50, 100) or k == len(weeks) or k % 10 == 0:
                 print(f"  week {k:>3} {week}: {total:5.1f} s, rows in {delivered:>8}, "
                       + ", ".join(f"{p} {s:.1f}" for p, s in sorted(phases.items()))
-                      + f", peak RSS {_rss_mb():.0f} MB")  # fmt: skip
+                      + f", peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
         backfill_s = time.perf_counter() - backfill_t0
         result: dict[str, Any] = {"weeks": len(weeks), "generation_s": gen_s, "backfill_s": backfill_s,
-                                  "peak_rss_mb": _rss_mb(), "per_week": per_week}  # fmt: skip
+                                  "peak_rss_mb": peak_rss_mb(), "per_week": per_week}  # fmt: skip
         if len(per_week) >= 100:
             w10, w100 = per_week[9], per_week[99]
             result["week10_s"], result["week100_s"] = w10["seconds"], w100["seconds"]
@@ -145,7 +141,7 @@ def bench_cycle(weeks_spec: str = "2025-W01:2026-W52", seed: int = 7) -> dict[st
         )
         result["first_week_s"] = per_week[0]["seconds"]
         print(
-            f"  backfill of {len(weeks)} weeks: {backfill_s / 60:.1f} min; peak RSS {_rss_mb():.0f} MB"
+            f"  backfill of {len(weeks)} weeks: {backfill_s / 60:.1f} min; peak RSS {peak_rss_mb():.0f} MB"
         )
         if "week100_over_week10" in result:
             print(

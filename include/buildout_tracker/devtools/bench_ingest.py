@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import random
-import resource
 import tempfile
 import time
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from buildout_tracker.feeds.procurement import COLUMNS, PO_LINES
 from buildout_tracker.feeds.schema import RuleContext
 from buildout_tracker.ingest.quarantine import rejected_rows
 from buildout_tracker.lake import frame_parquet_bytes
+from buildout_tracker.timing import peak_rss_mb
 
 
 def write_synthetic_po_lines(path: Path, rows: int, seed: int = 7) -> Path:
@@ -62,10 +62,6 @@ def write_synthetic_po_lines(path: Path, rows: int, seed: int = 7) -> Path:
                 ]
             )
     return path
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_po_lines(
@@ -123,7 +119,7 @@ def bench_po_lines(
         "feed_path_s": round(b, 3),
         "ratio": round(b / a, 2),
         "parts_s": {k: round(v, 3) for k, v in parts.items()},
-        "peak_rss_mb": round(_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 

@@ -10,7 +10,6 @@ publication had already reached.
 
 from __future__ import annotations
 
-import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from buildout_tracker.lake import Bucket
+from buildout_tracker.timing import peak_rss_mb
 
 PAGE = 4096
 
@@ -27,14 +27,10 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * PAGE / 2**20
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 @contextmanager
 def measured(out: dict[str, Any], name: str) -> Iterator[None]:
     """Wall and CPU seconds of the block, and its peak RSS over the RSS at its start."""
-    start_rss, start_peak = rss_mb(), peak_mb()
+    start_rss, start_peak = rss_mb(), peak_rss_mb()
     top = [start_rss]
     done = threading.Event()
 
@@ -57,7 +53,7 @@ def measured(out: dict[str, Any], name: str) -> Iterator[None]:
             "cpu_seconds": round(cpu, 3),
             "rss_start_mb": round(start_rss, 1),
             "peak_rss_delta_mb": round(top[0] - start_rss, 1),
-            "process_peak_rise_mb": round(max(0.0, peak_mb() - start_peak), 1),
+            "process_peak_rise_mb": round(max(0.0, peak_rss_mb() - start_peak), 1),
         }
 
 
@@ -96,7 +92,7 @@ def bench_report(
     out["report"] = builds[0]
     out["report_again"] = builds[1:]
     out["html_sha256"] = result.html_sha256
-    out["process_peak_rss_mb"] = round(peak_mb(), 1)
+    out["process_peak_rss_mb"] = round(peak_rss_mb(), 1)
     if baseline is not None:
         out["report_over_publish"] = {
             "seconds": round(builds[0]["seconds"] / max(out["publish"]["seconds"], 1e-9), 2),
