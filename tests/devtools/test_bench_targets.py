@@ -48,3 +48,27 @@ def test_profile_profiles_a_real_week_and_keeps_the_profile(
     stats = pstats.Stats(result["profile"])
     assert any(name == "ingest_feed_week" for (_, _, name) in stats.stats)  # type: ignore[attr-defined]
     assert result["cpu_s"] > 0
+
+
+def test_floors_counts_a_real_week_and_measures_each_cost_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make bench WHAT=floors` on one week of the default history: the week's own requests,
+    GX runs and files counted, each cost measured, the sum printed beside the week's time."""
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+    monkeypatch.setenv("BENCH_FLOOR_WEEKS", "2026-W48:2026-W48")
+    monkeypatch.setenv("BENCH_FLOOR_SCALE", "small")
+    result = bench.bench_floors(repeats=20)
+    out = capsys.readouterr().out
+    (week,) = result["per_week"]
+    assert week["week"] == "2026-W48" and week["seconds"] > 0
+    # every file of the week is listed and read at least: more requests than files
+    assert week["files"] > 0 and week["s3_requests"] > week["files"]
+    assert week["gx_runs"] >= 1
+    assert result["put_ms"] > 0 and result["get_ms"] > 0 and result["gx_run_s"] > 0
+    assert result["site_report_rows"] > 0 and result["gx_import_s"] > 0
+    floor = result["floor_s"]
+    assert result["floor_total_s"] == pytest.approx(floor["s3"] + floor["gx"] + floor["files"])
+    assert floor["s3"] == pytest.approx(week["s3_requests"] * result["put_ms"] / 1e3)
+    assert f"2026-W48: {week['seconds']:.1f} s measured" in out
+    assert not list((tmp_path / "lake-floors-small").glob("**/bench-floors/*"))

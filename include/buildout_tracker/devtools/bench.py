@@ -16,6 +16,12 @@ compared against, measured in the same process.
   of their own: `make run`'s 12 weeks by default, or `BENCH_PROFILE_SCALE=large
   BENCH_PROFILE_WEEKS=2025-W01:2025-W03`; prints the top entries by cumulative and own time
   and keeps the profile in var/bench/profile-<scale>.out (`python -m pstats` reads it).
+- `floors` (not part of `all`): what a large week costs at the least as it is built now, each
+  part measured alone on the same machine and lake server: one small S3 request, one GX run
+  of a site report's suite, one site report's parse and row checks, GX's import; multiplied
+  by how many of each a large week makes (counted while two large weeks run), beside the
+  weeks' measured time. `BENCH_FLOOR_WEEKS` (default 2025-W01:2025-W02), `BENCH_FLOOR_SCALE`
+  (default large).
 
 Each ends with the targets (issues' figures) beside what was measured.
 
@@ -29,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -354,6 +361,120 @@ def bench_profile() -> dict[str, Any]:
     return {"scale": scale, "weeks": spec, "wall_s": wall, "cpu_s": cpu, "profile": str(out)}
 
 
+def bench_floors(repeats: int = 200) -> dict[str, Any]:
+    """The fixed costs a large week is made of, each measured alone (module docstring)."""
+    import os
+
+    from buildout_tracker import feeds, pipeline, timing
+    from buildout_tracker.ingest.landing import deliveries
+    from buildout_tracker.ingest.rule_context import RuleContexts
+    from buildout_tracker.lake import concurrently
+    from buildout_tracker.pipeline import cycle
+    from buildout_tracker.weeks import parse_range
+
+    spec_weeks = os.environ.get("BENCH_FLOOR_WEEKS", "2025-W01:2025-W02")
+    scale = os.environ.get("BENCH_FLOOR_SCALE", "large")
+    weeks = parse_range(spec_weeks)
+    out: dict[str, Any] = {"weeks": spec_weeks, "scale": scale, "per_week": []}
+    lake_dir = BENCH_DIR / f"lake-floors-{scale}"
+    with _generated_lake(lake_dir, spec_weeks, scale) as (landing, lake):
+        requests = [0]
+        by_kind: Counter[str] = Counter()
+
+        def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
+            requests[0] += 1
+            where = str(params.get("Key") or params.get("Prefix") or "")
+            by_kind[f"{event_name.rsplit('.', 1)[-1]} {params.get('Bucket')}/{'/'.join(where.split('/')[:2])}"] += 1
+
+        lake.client.meta.events.register("before-parameter-build.s3", count)  # once a call
+        rt = pipeline.Runtime(landing, lake, b"bench-only-key", run_id="bench", notify=False)
+        for week in weeks:
+            timing.reset()
+            r0, g0 = requests[0], rt.validator.runs
+            by_kind.clear()
+            w0, c0 = time.perf_counter(), time.process_time()
+            outcome = cycle.run_week(rt, week, docs=False)
+            files = sum(len(r.files) for r in outcome.reports.values())
+            out["per_week"].append({"week": week, "seconds": time.perf_counter() - w0,
+                                    "cpu_s": time.process_time() - c0, "files": files,
+                                    "s3_requests": requests[0] - r0,
+                                    "gx_runs": rt.validator.runs - g0,
+                                    "requests_by_kind": dict(by_kind.most_common())})  # fmt: skip
+            w = out["per_week"][-1]
+            print(f"  {week}: {w['seconds']:.1f} s ({w['cpu_s']:.1f} s CPU), {w['files']} files, "
+                  f"{w['s3_requests']} S3 requests, {w['gx_runs']} GX runs; most requests: "
+                  + ", ".join(f"{k} {n}" for k, n in list(w["requests_by_kind"].items())[:12]))  # fmt: skip
+
+        # One small request, one after another, then 8 at a time, on the same server.
+        body = os.urandom(4096)
+        keys = [f"bench-floors/{i:04d}.bin" for i in range(repeats)]
+        t0 = time.perf_counter()
+        for k in keys:
+            lake.put_bytes(k, body)
+        put_s = (time.perf_counter() - t0) / repeats
+        t0 = time.perf_counter()
+        for k in keys:
+            lake.get_bytes(k)
+        get_s = (time.perf_counter() - t0) / repeats
+        t0 = time.perf_counter()
+        concurrently(lambda k: lake.put_bytes(k, body), keys)  # the folder exists by now
+        put_together_s = (time.perf_counter() - t0) / repeats
+        lake.delete_prefix("bench-floors/")
+
+        # One site report: its parse and row checks, and one GX run of its suite, alone.
+        week = weeks[-1]
+        site = next(d for d in deliveries(landing, "milestones", week) if d.key.endswith(".jsonl"))
+        data = landing.get_bytes(site.key)
+        spec = feeds.spec_for("milestones", site.filename)
+        assert spec is not None
+        ctx = RuleContexts(lake, week).for_file(spec.kind, site)
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            parsed = feeds.parse_file(spec, site.key, data, b"bench-only-key")
+            feeds.check_rows(spec, parsed.frame, ctx)
+        file_s = (time.perf_counter() - t0) / repeats
+        validator = rt.validator
+        validator.validate(
+            spec, parsed.frame, site.key, ctx
+        )  # its suite built once, as a week does
+        gx_n = max(5, repeats // 20)
+        t0 = time.perf_counter()
+        for _ in range(gx_n):
+            validator.validate(spec, parsed.frame, site.key, ctx)
+        gx_s = (time.perf_counter() - t0) / gx_n
+
+    # GX's import and its ephemeral context, once a process (a script of its own: GX's import
+    # ends a one-line `python -c` early, through pyspark's test helpers).
+    script = BENCH_DIR / "gx_import.py"
+    script.write_text(
+        "import time\nt = time.perf_counter()\nfrom buildout_tracker.feeds.gx_suite import GxValidator\n"
+        "GxValidator()._ctx()\nprint(time.perf_counter() - t)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    gx_import_s = float(done.stdout.strip().splitlines()[-1])
+    last = out["per_week"][-1]
+    floor = {
+        "s3": last["s3_requests"] * put_s,
+        "gx": last["gx_runs"] * gx_s,
+        "files": last["files"] * file_s,
+    }
+    out.update(
+        put_ms=put_s * 1e3, get_ms=get_s * 1e3, put_8_at_a_time_ms=put_together_s * 1e3,
+        site_report_parse_and_checks_ms=file_s * 1e3, site_report_rows=len(parsed.frame),
+        gx_run_s=gx_s, gx_import_s=gx_import_s, floor_s=floor, floor_total_s=sum(floor.values()),
+    )  # fmt: skip
+    print(f"  one small S3 request: PUT {put_s * 1e3:.1f} ms, GET {get_s * 1e3:.1f} ms, "
+          f"PUT 8 at a time {put_together_s * 1e3:.1f} ms each")  # fmt: skip
+    print(f"  one site report ({len(parsed.frame)} rows): parse and row checks "
+          f"{file_s * 1e3:.1f} ms; one GX run of its suite {gx_s:.3f} s; GX import "
+          f"{gx_import_s:.1f} s with its context (once a process)")  # fmt: skip
+    print(f"  {last['week']}: {last['seconds']:.1f} s measured; its counts times those costs: "
+          f"{last['s3_requests']} requests {floor['s3']:.1f} s + {last['gx_runs']} GX runs "
+          f"{floor['gx']:.1f} s + {last['files']} files {floor['files']:.1f} s = "
+          f"{out['floor_total_s']:.1f} s")  # fmt: skip
+    return out
+
+
 # Each issue's target beside the figure `make bench` measured: (bench, what, figure, target,
 # met). A figure a run did not produce is printed as not measured.
 TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float], str, Callable[[float], bool]]] = [
@@ -409,6 +530,7 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "report": bench_report,
     "ui": bench_ui,
     "profile": bench_profile,
+    "floors": bench_floors,
 }
 ALL = ("parse", "ingest", "cycle", "same-delivery", "report", "ui")
 

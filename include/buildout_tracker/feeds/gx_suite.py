@@ -95,6 +95,11 @@ class GxValidator:
         self._runs = 0
         self._kept: list[tuple[Any, dict[str, Any]]] = []  # (result id, JSON) for Data Docs
 
+    @property
+    def runs(self) -> int:
+        """GX suite runs so far (a suite split in two parts counts once)."""
+        return self._runs
+
     # --- context and suites --------------------------------------------------------------
 
     def _ctx(self) -> Any:

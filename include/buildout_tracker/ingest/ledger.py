@@ -105,15 +105,26 @@ class ContentIndex:
         return f"{self._prefix(sha)}{delivery_date}_{quoted}.json"
 
     def deliveries(self, sha: str) -> list[dict[str, str]]:
-        """Every delivery of these bytes recorded so far (key, delivery_date, week)."""
-        legacy = self.lake.get_json_or_none(zones.ledger_content(sha)) or {}
-        found = {d["key"]: d for d in legacy.get("deliveries", [])}
+        """Every delivery of these bytes recorded so far (key, delivery_date, week).
+
+        One listing finds both forms: `<sha256>.json` (older lakes), read only when listed,
+        and the objects under `<sha256>/` (a request a file less than reading the older
+        form every time)."""
+        legacy_key = zones.ledger_content(sha)
         prefix = self._prefix(sha)
-        for obj in self.lake.iter(prefix):
-            name = obj.key[len(prefix) :].removesuffix(".json")
+        found: dict[str, dict[str, str]] = {}
+        names = []
+        for obj in self.lake.iter(legacy_key.removesuffix(".json")):
+            if obj.key == legacy_key:
+                legacy = self.lake.get_json_or_none(legacy_key) or {}
+                found.update({d["key"]: d for d in legacy.get("deliveries", [])})
+            elif obj.key.startswith(prefix):
+                names.append(obj.key)
+        for key_of_entry in names:
+            name = key_of_entry[len(prefix) :].removesuffix(".json")
             day, _, quoted = name.partition("_")
             if quoted.startswith("~"):  # a long key, named by its hash: the body has it
-                body = self.lake.get_json_or_none(obj.key)
+                body = self.lake.get_json_or_none(key_of_entry)
                 if body is not None:
                     found.setdefault(body["key"], {"key": body["key"], "delivery_date": day})
                 continue
