@@ -81,7 +81,7 @@ report: install ## Build a week's program report (WEEK=2026-W48), saved as var/r
 withdraw: install ## Take a published week back: WEEK=2026-W48 REASON="..." (a record stays in the lake)
 	@$(BUILDOUT) withdraw --week "$(WEEK)" --reason "$(REASON)"
 
-bench: install ## Benchmarks and their targets (WHAT=parse, ingest, cycle, same-delivery, report or ui; default all; WHAT=profile: a CPU profile of weekly cycles; WHAT=floors: the fixed costs of a large week, each alone)
+bench: install ## Benchmarks and their targets (WHAT=parse, ingest, cycle, same-delivery, xlarge, report or ui; default all; WHAT=profile: a CPU profile of weekly cycles; WHAT=floors: the fixed costs of a large week, each alone)
 	@$(BUILDOUT) bench $(WHAT)
 
 chaos: install ## Kill, fault and overlap runs against a proxied local lake (ARGS="--points 20 --only crash"); docs/faults.md

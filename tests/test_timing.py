@@ -53,3 +53,29 @@ def test_this_process_peak_is_at_least_what_it_holds_now() -> None:
     with open("/proc/self/statm") as f:
         resident_mb = int(f.read().split()[1]) * 4096 / 2**20
     assert peak_rss_mb() >= resident_mb * 0.99
+
+
+RESET = textwrap.dedent(
+    """
+    import json
+    from buildout_tracker.timing import peak_rss_mb, reset_peak_rss
+    ballast = bytearray(400 << 20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    del ballast  # a large block: given back to the system at once
+    before = peak_rss_mb()
+    print(json.dumps([before, reset_peak_rss(), peak_rss_mb()]))
+    """
+)
+
+
+@LINUX
+def test_the_peak_starts_again_from_what_the_process_holds() -> None:
+    """What `make bench WHAT=xlarge` does after generating its data: the week's peak is the
+    week's own."""
+    done = subprocess.run(
+        [sys.executable, "-c", RESET], capture_output=True, text=True, check=True, timeout=120
+    )
+    before, reset, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert reset is True
+    assert before > 400 and after < 200, (before, after)

@@ -50,3 +50,15 @@ def peak_rss_mb() -> float:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Start `peak_rss_mb` again from what the process holds now (Linux: `5` written to
+    /proc/self/clear_refs), so that a benchmark's peak is its own work's and not that of
+    the data generated before it. False where that cannot be done."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True

@@ -72,3 +72,19 @@ def test_floors_counts_a_real_week_and_measures_each_cost_alone(
     assert floor["s3"] == pytest.approx(week["s3_requests"] * result["put_ms"] / 1e3)
     assert f"2026-W48: {week['seconds']:.1f} s measured" in out
     assert not list((tmp_path / "lake-floors-small").glob("**/bench-floors/*"))
+
+
+def test_xlarge_runs_a_first_week_and_counts_its_own_peak(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make bench WHAT=xlarge`'s code on the first week of a small program: the week ran
+    and published, its phases and files are there, its peak memory is its own."""
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+    result = bench.bench_xlarge(week="2026-W37", scale="small")
+    out = capsys.readouterr().out
+    assert result["published"] is True and result["files"] > 12
+    assert {"ingest", "validate", "compute", "publish"} <= set(result["phases"])
+    assert result["peak_rss_own"] is True and 0 < result["peak_rss_mb"] < 3072
+    assert "2026-W37: " in out and "published True" in out
+    lines = {line.split("  ")[1].strip(): line for line in bench.print_targets({"xlarge": result})}
+    assert "target <= 30" in lines["SCALE=xlarge, first week (s)"]

@@ -57,6 +57,20 @@ def test_scale_table():
     assert large.history_weeks == 52
 
 
+def test_xlarge_is_ten_times_large_in_every_count():
+    """The issue's SCALE=xlarge: 2,000 sites, about 200k requisitions and 10M PO-line versions
+    over two years: every count of `large` times ten, the same history and shares."""
+    large, xlarge = SCALES["large"], SCALES["xlarge"]
+    for count in ("sites", "history_new_lines", "new_lines", "suppliers", "hires_per_quarter",
+                  "requisition_files"):  # fmt: skip
+        assert getattr(xlarge, count) == 10 * getattr(large, count), count
+    for same in ("history_weeks", "repeat_share", "site_start_span_weeks"):
+        assert getattr(xlarge, same) == getattr(large, same), same
+    from buildout_tracker.generator.pmo import Program
+
+    assert len({s.site_id for s in Program("2026-W37", 1, xlarge, 5).sites}) == 2000
+
+
 @pytest.mark.slow
 def test_bucket_sink_writes_to_the_landing_bucket(fresh_buckets):
     landing, _ = fresh_buckets

@@ -25,6 +25,9 @@ SCALES: dict[str, Scale] = {
     "small":  Scale("small",     12,   26,   1000,  1200, 0.25,   150,   60,  40, 1),
     "medium": Scale("medium",    50,   39,   1500,  2000, 0.20,   600,  300,  80, 1),
     "large":  Scale("large",    200,   52,   2000,  2500, 0.12,  2500, 1300, 150, 2),
+    # ten times large: 2,000 sites, about 200k requisitions and 10M PO-line versions over
+    # two years (`make bench WHAT=xlarge` runs its first week)
+    "xlarge": Scale("xlarge",  2000,   52,  20000, 25000, 0.12, 25000, 13000, 150, 20),
 }
 # fmt: on
 
