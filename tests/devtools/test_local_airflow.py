@@ -270,7 +270,7 @@ import pendulum
 def sleeper():
     @task.bash
     def nap() -> str:
-        return "setsid sleep 600 & sleep 600"
+        return "setsid sleep NAP_SECONDS & sleep NAP_SECONDS"
 
     nap()
 
@@ -309,7 +309,10 @@ def test_taken_default_port_task_logs_through_the_api_then_down_kills_running_ta
     running task whose command forked an escaped child: `down` kills them all."""
     dags = tmp_path / "dags"
     dags.mkdir()
-    (dags / "sleeper.py").write_text(textwrap.dedent(SLEEPER_DAG))
+    # A duration no other process on the machine sleeps for: this test's sleeps are told
+    # from anyone else's `sleep 600` by their command line alone.
+    nap = f"600.{int.from_bytes(os.urandom(3), 'big') % 10**6:06d}"
+    (dags / "sleeper.py").write_text(textwrap.dedent(SLEEPER_DAG).replace("NAP_SECONDS", nap))
     (dags / "mask_probe.py").write_text(MASK_PROBE_DAG)
     monkeypatch.setenv("MASK_PROBE_LOG_SECRETS", "1")  # reaches the tasks' environment
     with socket.socket() as taken:
@@ -355,7 +358,7 @@ def test_taken_default_port_task_logs_through_the_api_then_down_kills_running_ta
                     cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
                 except OSError:
                     continue
-                if cmd == b"sleep\x00600\x00":
+                if cmd == f"sleep\x00{nap}\x00".encode():
                     out.append(int(entry))
         return out
 
