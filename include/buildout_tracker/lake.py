@@ -509,9 +509,12 @@ class Bucket:
         return data
 
     def read_parquet(self, key: str) -> pa.Table:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(io.BytesIO(self.get_bytes(key)))
+        # One object's bytes: `ParquetFile` reads them directly; `read_table` would build a
+        # dataset for them first (about 1 ms more per object, and a week reads thousands).
+        return pq.ParquetFile(pa.BufferReader(self.get_bytes(key))).read()
 
     def read_frame(self, key: str) -> pd.DataFrame:
         return self.read_parquet(key).to_pandas()

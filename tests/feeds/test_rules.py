@@ -476,3 +476,41 @@ def test_no_pii_in_gx_results_or_docs(gx_validator, tmp_path):
         assert s not in text, s
     # scrubbing is selective: non-personal failing values stay useful
     assert "4.5E+09" in text and "offers" in text
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["SITE01", None, "SITE03", "SITE01", ""],
+        [None, None],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", ["str", "object", "string"])
+def test_is_in_answers_as_series_isin(values, dtype):
+    """The set-membership of `in_set` rules (an Arrow array of the set made once per set)
+    gives `Series.isin`'s answer, missing values included, on every text dtype."""
+    import pandas as pd
+
+    from buildout_tracker.feeds.rules import is_in
+    from buildout_tracker.feeds.schema import sorted_values
+
+    s = pd.Series(values, dtype=dtype, index=range(10, 10 + len(values)))
+    for allowed in [frozenset({"SITE01", ""}), {"SITE03"}, frozenset(), ("nope",)]:
+        wanted = sorted_values(allowed)
+        got = is_in(s, wanted)
+        assert got.dtype == bool
+        assert got.index.equals(s.index)
+        assert got.tolist() == s.isin(wanted).tolist(), (dtype, allowed)
+
+
+def test_sorted_values_sorts_a_frozen_set_once():
+    from buildout_tracker.feeds.schema import _sorted_frozen, sorted_values
+
+    sites = frozenset(f"SITE{i:04d}" for i in range(2000, 0, -1))
+    before = _sorted_frozen.cache_info()
+    assert sorted_values(sites) == tuple(sorted(sites))
+    assert sorted_values(sites) is sorted_values(sites)
+    after = _sorted_frozen.cache_info()
+    assert after.misses - before.misses == 1 and after.hits - before.hits == 2
+    assert sorted_values({"b", "a", "b"}) == ("a", "b")

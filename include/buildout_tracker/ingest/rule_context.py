@@ -20,19 +20,22 @@ class RuleContexts:
 
     def __init__(self, lake: Bucket, week: str) -> None:
         self.lake, self.week, self.status_date = lake, week, status_date(week)
-        self._sites: set[str] | None = None
+        # Frozen: one set shared by every file's context, sorted once (`sorted_values`).
+        self._sites: frozenset[str] | None = None
         self._sites_read = False
-        self._currencies: set[str] | None = None
+        self._currencies: frozenset[str] | None = None
         self._requisitions: dict[str, set[str]] = {}  # delivery date -> req_ids
 
-    def sites(self) -> set[str] | None:
+    def sites(self) -> frozenset[str] | None:
         if not self._sites_read:
-            self._sites, self._sites_read = state.known_site_ids(self.lake, self.week), True
+            sites = state.known_site_ids(self.lake, self.week)
+            self._sites = None if sites is None else frozenset(sites)
+            self._sites_read = True
         return self._sites
 
-    def currencies(self) -> set[str]:
+    def currencies(self) -> frozenset[str]:
         if self._currencies is None:
-            self._currencies = state.currencies_with_rate(self.lake, self.week)
+            self._currencies = frozenset(state.currencies_with_rate(self.lake, self.week))
         return self._currencies
 
     def learn_requisitions(self, delivery_date: str, req_ids: Iterable[str]) -> None:
