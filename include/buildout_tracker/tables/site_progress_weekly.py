@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -146,32 +147,56 @@ def compute(
         baseline_date=d.dates(plan["baseline_date"]),
         weight=pd.to_numeric(plan["weight"], errors="coerce").astype(float).fillna(0.0),
     )
-    # Each site's plan rows (in their order), found once, not by a scan per site.
-    plan_of = {site: rows for site, rows in plan.groupby("site_id", sort=False, dropna=True)}
-    no_plan = plan.iloc[0:0]
     po = d.keyed(po, ["site_id"])
     ac_by_site = po[po["live"].astype(bool)].groupby("site_id")["received_usd"].sum()
     last_slip = _last_go_live_slip(inputs)
 
+    # Each site's rows in build order, found once for all sites (the sites in sorted order,
+    # a site's milestones by milestone_seq, ties in their order), and the columns the loop
+    # reads as arrays: pandas operations per site cost milliseconds each, and a program of
+    # 2,000 sites made this table the heaviest of the week. The numbers are the same: the
+    # same values summed in the same order.
+    site_codes, site_ids = pd.factorize(ms["site_id"], sort=True, use_na_sentinel=True)
+    seq = ms["milestone_seq"].to_numpy(dtype="float64", na_value=np.nan)
+    perm = np.lexsort((seq, site_codes))
+    perm = perm[site_codes[perm] >= 0]  # rows without a site are in no site's group
+    bounds = np.flatnonzero(np.diff(site_codes[perm])) + 1
+    code_of = ms["milestone_code"].to_numpy(dtype=object)
+    complete_of = ms["status"].astype("object").eq("complete").to_numpy(dtype=bool)
+    pct_of = ms["percent_complete"].astype(float).fillna(0.0).to_numpy(dtype="float64")
+    stale_of = ms["stale"].to_numpy(dtype=bool)
+    # A site's plan: its weights by milestone and the weights due by the status date, in
+    # plan order.
+    due = (plan["baseline_date"] <= sd).to_numpy(dtype=bool)
+    plan_weight = plan["weight"].to_numpy(dtype="float64")
+    plan_code = plan["milestone_code"].to_numpy(dtype=object)
+    plan_rows = {site: np.asarray(rows) for site, rows in plan.groupby("site_id", sort=False, dropna=True).indices.items()}  # fmt: skip
+    no_rows = np.zeros(0, dtype=np.int64)
+    ac_of = ac_by_site.to_dict()
+
     rows = []
-    for site_id, g in ms.groupby("site_id", sort=True):
-        g = g.sort_values("milestone_seq", kind="mergesort")
-        by_code = g.set_index("milestone_code")
+    for k, where in enumerate(np.split(perm, bounds) if len(perm) else []):
+        site_id = site_ids[k]
         site = sites[site_id]
-        done = by_code["status"].astype("object").eq("complete")
+        codes = code_of[where]
+        done = complete_of[where]
+        first: dict[Any, int] = {}
+        for j, code in enumerate(codes):
+            first.setdefault(code, j)
         bac = float(site["budget_usd"])
         planned_mw = float(site["planned_mw"])
-        sp = plan_of.get(site_id, no_plan)
-        pv = bac * float(sp.loc[sp["baseline_date"] <= sd, "weight"].sum())
-        weights = sp.set_index("milestone_code")["weight"]
-        pct = by_code["percent_complete"].astype(float).fillna(0.0)
-        ev = bac * float((weights.reindex(pct.index).fillna(0.0) * pct / 100.0).sum())
-        ac = float(ac_by_site.get(site_id, 0.0))
-        incomplete = g[~g["status"].astype("object").eq("complete")]
-        nxt = incomplete.iloc[0] if len(incomplete) else None
-        gl = by_code.loc["GO_LIVE"] if "GO_LIVE" in by_code.index else None
-        gl_done = bool(done.get("GO_LIVE", False))
+        mine = plan_rows.get(site_id, no_rows)
+        pv = bac * float(plan_weight[mine][due[mine]].sum())
+        weight_of = dict(zip(plan_code[mine], plan_weight[mine], strict=True))
+        weights = np.array([weight_of.get(c, 0.0) for c in codes], dtype="float64")
+        ev = bac * float((weights * pct_of[where] / 100.0).sum())
+        ac = float(ac_of.get(site_id, 0.0))
+        open_ = np.flatnonzero(~done)
+        nxt = ms.iloc[where[open_[0]]] if len(open_) else None
+        gl = ms.iloc[where[first["GO_LIVE"]]] if "GO_LIVE" in first else None
+        gl_done = bool(done[first["GO_LIVE"]]) if gl is not None else False
         gl_slip = None if gl is None else gl["slip_days"]
+        energized = "POWER_ENERGIZED" in first and bool(done[first["POWER_ENERGIZED"]])
         fc = d.forecast(bac, ev, ac)
         rows.append(
             {
@@ -180,7 +205,7 @@ def compute(
                 "region": site["region"],
                 "country": site["country"],
                 "planned_mw": planned_mw,
-                "energized_mw": planned_mw if bool(done.get("POWER_ENERGIZED", False)) else 0.0,
+                "energized_mw": planned_mw if energized else 0.0,
                 "live": gl_done,
                 "next_milestone": None if nxt is None else nxt["milestone_code"],
                 "next_milestone_forecast": None if nxt is None else nxt["forecast_date"],
@@ -189,7 +214,7 @@ def compute(
                 if gl is None
                 else (gl["actual_date"] if gl_done else gl["forecast_date"]),
                 "go_live_slip_days": gl_slip,
-                "stale": bool(g["stale"].any()),
+                "stale": bool(stale_of[where].any()),
                 "bac_usd": bac,
                 "pv_usd": pv,
                 "ev_usd": ev,
