@@ -514,3 +514,37 @@ def test_sorted_values_sorts_a_frozen_set_once():
     after = _sorted_frozen.cache_info()
     assert after.misses - before.misses == 1 and after.hits - before.hits == 2
     assert sorted_values(["b", "a", "b"]) == ("a", "b")
+
+
+def test_a_helper_column_is_computed_once_per_frame_and_context():
+    """A helper rule's row check and the GX helper column of the same file share one
+    computation; another frame, an unequal context or a frame gone computes again."""
+    import gc
+
+    import pandas as pd
+
+    from buildout_tracker.feeds.rules import helper_rule
+    from buildout_tracker.feeds.schema import RuleContext
+
+    calls = []
+
+    def compute(f, ctx):
+        calls.append(id(f))
+        return f["x"] * 2.0
+
+    rule = helper_rule("twice", "critical", "row", "x twice", ("x",), "_twice", compute, 0, 4)
+    ctx = RuleContext(week="2026-W48", known_site_ids=frozenset({"S1"}))
+    frame = pd.DataFrame({"x": [1.0, 3.0]})
+    assert rule.mask(frame, ctx).tolist() == [False, True]
+    assert rule.derive(frame, RuleContext(week="2026-W48", known_site_ids=frozenset({"S1"})))[
+        "_twice"
+    ].tolist() == [2.0, 6.0]
+    assert len(calls) == 1  # the same frame, an equal context
+    rule.derive(frame.copy(), ctx)
+    rule.derive(frame, RuleContext(week="2026-W49", known_site_ids=frozenset({"S1"})))
+    assert len(calls) == 3
+    del frame
+    gc.collect()
+    other = pd.DataFrame({"x": [5.0]})
+    assert rule.mask(other, ctx).tolist() == [True]
+    assert len(calls) == 4

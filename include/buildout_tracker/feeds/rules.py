@@ -260,6 +260,7 @@ def helper_rule(
     max_value: float,
 ) -> Rule:
     """A check GX cannot state natively: GX checks the helper column `compute` returns."""
+    compute = _once_per_frame(compute)
 
     def mask(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
         v = compute(f, ctx)
@@ -280,6 +281,35 @@ def helper_rule(
         ],
         derive=lambda f, ctx: {helper: compute(f, ctx)},
     )
+
+
+def _once_per_frame(
+    compute: Callable[[pd.DataFrame, RuleContext], pd.Series],
+) -> Callable[[pd.DataFrame, RuleContext], pd.Series]:
+    """`compute`, remembered for each frame alive (and an equal context): a file's row check
+    and the helper column handed to GX ask for the same values of the same frame, which
+    nothing changes in between (a frame that is changed is copied first). An entry goes
+    when its frame does."""
+    import weakref
+
+    kept: dict[int, tuple[Any, RuleContext, pd.Series]] = {}
+
+    def forget(k: int) -> Callable[[Any], None]:
+        def gone(_ref: Any) -> None:
+            kept.pop(k, None)
+
+        return gone
+
+    def remembered(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+        k = id(f)
+        hit = kept.get(k)
+        if hit is not None and hit[0]() is f and hit[1] == ctx:
+            return hit[2]
+        v = compute(f, ctx)
+        kept[k] = (weakref.ref(f, forget(k)), ctx, v)
+        return v
+
+    return remembered
 
 
 def when_mask(f: pd.DataFrame, when: When) -> pd.Series:
