@@ -2,7 +2,7 @@
 the bit, as the per-site pandas form it replaced, kept here as the reference: on many sites
 with weights and percentages whose sums depend on the order they are added in, plans that
 miss milestones or whole sites, sites without PO lines, stale reports and sites reported out
-of order."""
+of order, and repeated plan rows."""
 
 from __future__ import annotations
 
@@ -122,7 +122,10 @@ def _program(seed: int, n_sites: int = 60):  # type: ignore[no-untyped-def]
             weights = [rng.random() / 7 for _ in f.MILESTONES]
             baselines = [f"20{rng.randint(25, 27)}-{rng.randint(1, 12):02d}-01" for _ in f.MILESTONES]  # fmt: skip
             plan = f.milestone_plan(site, baselines, weights)
-            plans.append(plan.sample(frac=rng.uniform(0.5, 1.0), random_state=seed))
+            plan = plan.sample(frac=rng.uniform(0.5, 1.0), random_state=seed)
+            if rng.random() < 0.3:  # a repeated plan row: the later one counts
+                plan = pd.concat([plan.iloc[:1].assign(weight=0.5), plan])
+            plans.append(plan)
         if rng.random() < 0.7:
             lines.append({"workstream": "data_centers", "category": "construction",
                           "site_id": site, "quantity": 10, "unit_price": rng.uniform(1e3, 1e7),
