@@ -170,7 +170,7 @@ def compute(
     due = (plan["baseline_date"] <= sd).to_numpy(dtype=bool)
     plan_weight = plan["weight"].to_numpy(dtype="float64")
     plan_code = plan["milestone_code"].to_numpy(dtype=object)
-    plan_rows = {site: np.asarray(rows) for site, rows in plan.groupby("site_id", sort=False, dropna=True).indices.items()}  # fmt: skip
+    plan_rows = plan.groupby("site_id", sort=False, dropna=True).indices  # positions
     no_rows = np.zeros(0, dtype=np.int64)
     ac_of = ac_by_site.to_dict()
 
