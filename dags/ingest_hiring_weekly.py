@@ -43,7 +43,7 @@ def ingest_hiring_weekly() -> None:
     def ingest_ats_snapshots() -> dict:
         return ingest_and_emit("hiring", HIRING)
 
-    @task.branch(retries=0)
+    @task.branch
     def check_hiring_week(summary: dict) -> str | None:
         return check_week(summary, decide="decide_hiring_week")
 

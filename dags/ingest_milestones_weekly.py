@@ -43,7 +43,7 @@ def ingest_milestones_weekly() -> None:
     def ingest_milestone_reports() -> dict:
         return ingest_and_emit("milestones", MS)
 
-    @task.branch(retries=0)
+    @task.branch
     def check_milestones_week(summary: dict) -> str | None:
         return check_week(summary, decide="decide_milestones_week")
 

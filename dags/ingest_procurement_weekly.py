@@ -48,7 +48,7 @@ def ingest_procurement_weekly() -> None:
     def ingest_po_lines() -> dict:
         return ingest_and_emit("procurement", PO)
 
-    @task.branch(retries=0)
+    @task.branch
     def check_procurement_week(fx: dict, po: dict) -> str | None:
         return check_week(fx, po, decide="decide_procurement_week")
 
