@@ -509,12 +509,11 @@ class Bucket:
         return data
 
     def read_parquet(self, key: str) -> pa.Table:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         # One object's bytes: `ParquetFile` reads them directly; `read_table` would build a
         # dataset for them first (about 1 ms more per object, and a week reads thousands).
-        return pq.ParquetFile(pa.BufferReader(self.get_bytes(key))).read()
+        return pq.ParquetFile(arrow_reader(self.get_bytes(key))).read()
 
     def read_frame(self, key: str) -> pd.DataFrame:
         return self.read_parquet(key).to_pandas()
@@ -523,6 +522,20 @@ class Bucket:
 def json_bytes(obj: Any) -> bytes:
     """Canonical JSON: sorted keys, so the same content always gives the same bytes."""
     return json.dumps(obj, sort_keys=True, indent=1, default=str).encode()
+
+
+def arrow_reader(data: bytes) -> pa.BufferReader:
+    """`data` copied once into Arrow memory, as a file for pyarrow to parse. Over Python memory
+    (`pa.BufferReader(bytes)`, `io.BytesIO`), the last of pyarrow's worker threads can let go
+    of the bytes after the read returned; that needs Python's lock, and if the interpreter is
+    shutting down by then the process aborts (exit 134, "terminate called without an active
+    exception": docs/reading-the-tables.md, Reader notes). A command that ends right after a
+    read (`make report`) is exposed; the copy costs a memcpy."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    sink.write(data)
+    return pa.BufferReader(sink.getvalue())
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

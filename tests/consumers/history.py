@@ -21,7 +21,7 @@ import pytest
 from buildout_tracker import pipeline
 from buildout_tracker.devtools.lake_server import LakeServer
 from buildout_tracker.generator import BucketSink, generate
-from buildout_tracker.lake import Bucket, ensure_buckets, make_client
+from buildout_tracker.lake import Bucket, arrow_reader, ensure_buckets, make_client
 from buildout_tracker.pipeline import cycle
 from buildout_tracker.zones import manifest_key
 
@@ -54,12 +54,10 @@ def published_history(lake_server: LakeServer) -> dict[str, Any]:
 
 
 def arrow_table(data: bytes) -> pa.Table:
-    """Parquet bytes as a table, parsed from Arrow memory. `pq.read_table` over Python memory
-    (`pa.BufferReader(bytes)`, `io.BytesIO`) can abort the process at exit (exit 134,
-    "terminate called without an active exception": docs/reading-the-tables.md, Reader notes)."""
-    sink = pa.BufferOutputStream()
-    sink.write(data)
-    return pq.read_table(pa.BufferReader(sink.getvalue()))
+    """Parquet bytes as a table, parsed from Arrow memory (`lake.arrow_reader`): over Python
+    memory, `pq.read_table` can abort the process at exit (exit 134, "terminate called without
+    an active exception": docs/reading-the-tables.md, Reader notes)."""
+    return pq.read_table(arrow_reader(data))
 
 
 def truth(lake: Bucket, table: str, week: str) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import pytest
 
 from buildout_tracker.devtools import sql
 from buildout_tracker.devtools.lake_server import LakeServer
-from buildout_tracker.lake import Bucket, parquet_bytes
+from buildout_tracker.lake import Bucket, arrow_reader, parquet_bytes
 from buildout_tracker.publish import publish_week
 from buildout_tracker.tables import KEYS, SCHEMAS, TABLE_NAMES
 from buildout_tracker.tables.athena import create_table_ddl
@@ -328,8 +328,10 @@ def test_pyarrow_manifest_example_exits_0_every_time(
     published: dict[str, Any], tmp_path: Path
 ) -> None:
     """The manifest check as a scheduled job runs it: a fresh `python` each time, with the
-    documented environment. It used to abort at exit in about a third of the runs (exit 134,
-    "terminate called without an active exception"), which a scheduler reads as a failure."""
+    documented environment. It used to abort at exit (exit 134, "terminate called without an
+    active exception"), which a scheduler reads as a failure: in about a third of the runs
+    when it parsed `f.read()`, and still 1 to 5 in 400 on a busy machine when it called
+    `read_buffer()` on a stream, which is Python memory too (the next test)."""
     code = examples()["pyarrow"]
     script = tmp_path / "board_pack_check.py"
     script.write_text(code["connect"] + "\n" + code["manifest"], encoding="utf-8")
@@ -344,6 +346,26 @@ def test_pyarrow_manifest_example_exits_0_every_time(
         assert out.splitlines()[-1].endswith(str(rows)), out[-300:]
     seconds = sorted(r[3] for r in results)
     print(f"{len(results)} runs, {seconds[0]:.1f}-{seconds[-1]:.1f} s each")
+
+
+def test_manifest_example_parses_arrow_memory(
+    published: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cause of the abort (Reader notes): pyarrow letting go of Python memory on a worker
+    thread at exit. The example's last parsed file is a buffer Arrow allocated (mutable), not
+    Python bytes (immutable); `read_buffer()` on a stream would have been bytes, and
+    `lake.arrow_reader`, the product's own reads, copies bytes into Arrow memory."""
+    ns = run_section("pyarrow", published["env"], monkeypatch)
+    data = ns["data"]
+    assert isinstance(data, pa.Buffer) and data.is_mutable, "the example parses Python memory"
+    key = next(iter(ns["manifest"]["tables"].values()))["files"][0]
+    with ns["s3"].open_input_stream(f"{ns['bucket']}/{key}") as f:
+        assert not f.read_buffer().is_mutable  # a stream's read_buffer(): py_buffer(f.read())
+    raw = published["lake"].get_bytes(key)
+    python_memory = pa.py_buffer(raw).address  # zero-copy: where the bytes object's data is
+    assert pa.BufferReader(raw).read_buffer().address == python_memory  # the control
+    assert arrow_reader(raw).read_buffer().address != python_memory  # a copy, Arrow's own
+    assert pq.read_table(arrow_reader(raw)).equals(pq.read_table(pa.BufferReader(raw)))
 
 
 @pytest.mark.parametrize("section", ["quickstart", "duckdb", "pyarrow"])

@@ -24,7 +24,6 @@ null, so the report works on every week the lake holds.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
@@ -39,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from buildout_tracker import zones
-from buildout_tracker.lake import Bucket, json_bytes, parquet_bytes
+from buildout_tracker.lake import Bucket, arrow_reader, json_bytes, parquet_bytes
 from buildout_tracker.report import keys
 from buildout_tracker.weeks import parse_week, previous, week_key
 
@@ -339,7 +338,7 @@ def read_partition(
         wanted = [c for c, _ in part.columns if c in names]
         if part.where and part.where[0] in names and part.where[0] not in wanted:
             wanted.append(part.where[0])
-        tables.append(select(pq.read_table(io.BytesIO(raw), columns=wanted), part, week))
+        tables.append(select(pq.read_table(arrow_reader(raw), columns=wanted), part, week))
     if not tables:
         return part.schema.empty_table()
     return pa.concat_tables(tables)
@@ -404,7 +403,7 @@ def _load_store(lake: Bucket) -> tuple[dict[str, Any], dict[str, tuple[pa.Table,
         if data is None:
             return part.name, None
         try:
-            table = pq.read_table(io.BytesIO(data))
+            table = pq.read_table(arrow_reader(data))
             meta = json.loads((table.schema.metadata or {}).get(b"buildout_history", b"{}"))
         except (pa.ArrowException, ValueError) as exc:
             log.warning(
