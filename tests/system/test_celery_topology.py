@@ -226,7 +226,7 @@ def test_weekly_cycle_on_celery_survives_a_dead_worker() -> None:
         def held_task() -> dict[str, Any] | None:
             """The held task, once it is the only task queued or running anywhere: the kill
             must land on it alone. A task of another run on the same worker would fail with
-            it, or, queued there, stay queued until Celery's redelivery an hour later."""
+            it, or, queued there, could stay queued until Celery redelivers it (an hour)."""
             for ti in c.task_instances(HOLD_DAG, runs[HOLD_DAG]):
                 running = ti["task_id"] == HOLD_TASK and ti["state"] == "running" and ti["hostname"]
                 if running and _holding(c, runs[HOLD_DAG]) and _only_busy(c, ti):
