@@ -84,6 +84,7 @@ def ingest_feed_week(
     outcomes: list[FileOutcome] = []
     to_validate: list[tuple[Any, Any, FileOutcome, pd.DataFrame]] = []
     processed: list[str] = []
+    written: dict[str, bytes] = {}  # validated Parquet bytes by key, for the state update
 
     def read_ahead(d: Delivery) -> tuple[bytes, str, list[dict[str, str]]] | None:
         """The file's bytes, their hash and their content index entries, read while the
@@ -130,7 +131,7 @@ def ingest_feed_week(
             assert spec is not None  # a file without a spec is refused for its name
             ctx = contexts.for_file(spec.kind, delivery)
             out, parsed, valid = process_file(
-                feed, week, spec, delivery, data, base, lake, hmac_key, ctx
+                feed, week, spec, delivery, data, base, lake, hmac_key, ctx, written
             )
             outcomes.append(out)
             processed.append(out.key)
@@ -173,7 +174,7 @@ def ingest_feed_week(
                 contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
     validate_with_gx(feed, week, to_validate, lake, validator)
-    report = FeedWeekReport(feed, week, outcomes, processed=processed)
+    report = FeedWeekReport(feed, week, outcomes, processed=processed, validated_bytes=written)
     stray = misplaced(landing, feed)
     report.misplaced_new = ledger.new_misplaced(lake, feed, stray, record=commit)
     report.stray_warnings.extend(

@@ -30,10 +30,12 @@ def process_file(
     lake: Bucket,
     hmac_key: bytes,
     ctx: Any,
+    written: dict[str, bytes] | None = None,
 ) -> tuple[FileOutcome, pd.DataFrame | None, pd.DataFrame | None]:
     """Parse, check rows, split: the file's valid rows and its refused rows are written.
     Returns the outcome, the parsed frame for the GX suite (`validation.py`: a result per
-    file) and the valid rows; both frames are None for a file refused whole."""
+    file) and the valid rows; both frames are None for a file refused whole. `written`
+    gets the valid rows' Parquet bytes by their key (`FeedWeekReport.validated_bytes`)."""
     from buildout_tracker import feeds
 
     with phase("ingest"):
@@ -66,7 +68,10 @@ def process_file(
         valid["_file"] = delivery.key
         valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
         out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
-        lake.put_bytes(out.validated_key, frame_parquet_bytes(valid))
+        data = frame_parquet_bytes(valid)
+        lake.put_bytes(out.validated_key, data)
+        if written is not None:
+            written[out.validated_key] = data
 
         rejected = rejected_rows(parsed.rejected, check.quarantined)
         if len(rejected):

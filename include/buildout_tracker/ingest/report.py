@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from buildout_tracker import zones
-from buildout_tracker.lake import Bucket
+from buildout_tracker.lake import Bucket, parquet_table
 
 INGESTED, DUPLICATE, QUARANTINED, IGNORED = "ingested", "duplicate", "quarantined", "ignored"
 SUPERSEDED = "superseded"  # replaced by a correction, on an operator's word (supersede_file)
@@ -63,6 +63,16 @@ class FeedWeekReport:
     processed: list[str] = field(default_factory=list)
     # Landing keys outside the layout seen for the first time by this call (news too).
     misplaced_new: list[str] = field(default_factory=list)
+    # The Parquet bytes this call wrote, by validated key: the state update that follows in
+    # the same task reads them here instead of from the lake (the same bytes, a request a
+    # file fewer); `steps.ingest_feed` lets go of them once the state is written. Not
+    # stored with the report.
+    validated_bytes: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    def validated_frame(self, lake: Bucket, key: str) -> pd.DataFrame:
+        """The valid rows of a file, from the bytes this call wrote or else from the lake."""
+        data = self.validated_bytes.get(key)
+        return lake.read_frame(key) if data is None else parquet_table(data).to_pandas()
 
     @property
     def delivered(self) -> bool:
@@ -143,7 +153,7 @@ def concat_validated(lake: Bucket, report: FeedWeekReport, kind: str) -> pd.Data
     from buildout_tracker.lake import concurrently
 
     frames = concurrently(
-        lake.read_frame,
+        lambda key: report.validated_frame(lake, key),
         [
             f.validated_key
             for f in report.files

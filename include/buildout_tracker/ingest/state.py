@@ -299,7 +299,7 @@ def _hiring_snapshot(
             key = f.validated_key if f.outcome == INGESTED else _validated_key_of(lake, f, report)
             if key is None:
                 return None, f"no validated rows found for {f.key}"
-            parts.append(lake.read_frame(key))
+            parts.append(report.validated_frame(lake, key))
         if not parts:
             return None, f"no {kind} file delivered that day"
         frames[kind] = pd.concat(parts, ignore_index=True)
@@ -337,7 +337,9 @@ def update_reference(lake: Bucket, week: str, report: FeedWeekReport) -> dict[st
         if good:
             latest = good[-1]
             frame = (
-                lake.read_frame(latest.validated_key) if latest.validated_key else pd.DataFrame()
+                report.validated_frame(lake, latest.validated_key)
+                if latest.validated_key
+                else pd.DataFrame()
             )
             write_state(lake, state_name, week, frame, base, f"replaced by {latest.key}")
             said[name] = f"replaced by {latest.key}"

@@ -82,6 +82,7 @@ def ingest_feed(rt: Runtime, feed: str, week: str, commit: bool = True) -> FeedW
         commit=False,
     )
     STATE_UPDATES[feed](rt.lake, week, report)
+    report.validated_bytes.clear()  # the state is written: the bytes are not needed again
     save_report(rt.lake, report)
     receipts.write_receipts(rt.lake, report)  # each delivered file's receipt, for its owner
     rt.ingested.add((feed, week))
