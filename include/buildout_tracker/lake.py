@@ -157,6 +157,10 @@ def client_config(policy: RetryPolicy | None = None, addressing_style: str | Non
         "retries": {"total_max_attempts": p.max_attempts, "mode": p.mode},
         "connect_timeout": p.connect_timeout,
         "read_timeout": p.read_timeout,
+        # The project builds every request itself (`Bucket`), so botocore's client-side check
+        # of each request's parameters against the API model finds nothing; skipping it saves
+        # about an eighth of the CPU time of a small request (`make bench WHAT=floors`).
+        "parameter_validation": False,
     }
     if addressing_style:
         options["s3"] = {"addressing_style": addressing_style}
