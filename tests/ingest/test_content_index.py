@@ -1,7 +1,6 @@
 """The content index (`ledger.ContentIndex`) on a real lake server: both of its forms found by
 one listing, the older one read only when it is there, and a delivery recorded in either form
-owning later deliveries of the same bytes, and the objects a run records written in the
-background, a failed write raised by `flush`."""
+owning later deliveries of the same bytes."""
 
 from __future__ import annotations
 
@@ -10,12 +9,10 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-import pytest
-
 from buildout_tracker import zones
 from buildout_tracker.ingest.landing import Delivery
 from buildout_tracker.ingest.ledger import ContentIndex
-from buildout_tracker.lake import Bucket, LakeError
+from buildout_tracker.lake import Bucket
 
 SHA = hashlib.sha256(b"the same bytes").hexdigest()
 OTHER = hashlib.sha256(b"other bytes").hexdigest()  # another file, same two-letter folder?
@@ -36,11 +33,10 @@ def test_new_form_alone_costs_one_listing_and_no_read(fresh_buckets: tuple[Bucke
     index = ContentIndex(lake)
     first = Delivery("milestones", "milestones/2026-11-24/DC-SG-01.jsonl", date(2026, 11, 24), 9)
     assert index.owner(SHA, first, "2026-W48")["key"] == first.key
-    index.flush()
     long_key = "milestones/2026-11-25/" + "x" * 300 + ".jsonl"  # named by its hash
-    other = ContentIndex(lake)
-    other.owner(SHA, Delivery("milestones", long_key, date(2026, 11, 25), 9), "2026-W48")
-    other.flush()
+    ContentIndex(lake).owner(
+        SHA, Delivery("milestones", long_key, date(2026, 11, 25), 9), "2026-W48"
+    )
     calls = _counting(lake)
     got = ContentIndex(lake).deliveries(SHA)
     assert [d["key"] for d in got] == [first.key, long_key]
@@ -57,32 +53,8 @@ def test_older_form_is_read_when_listed_and_owns_later_deliveries(
              "week": "2026-W47", "sha256": SHA}  # fmt: skip
     lake.put_json(zones.ledger_content(SHA), {"sha256": SHA, "deliveries": [older]})
     later = Delivery("milestones", "milestones/2026-11-24/DC-SG-01.jsonl", date(2026, 11, 24), 9)
-    index = ContentIndex(lake)
-    assert index.owner(SHA, later, "2026-W48") == older
-    index.flush()
+    assert ContentIndex(lake).owner(SHA, later, "2026-W48") == older
     calls = _counting(lake)
     got = ContentIndex(lake).deliveries(SHA)
     assert [d["key"] for d in got] == [older["key"], later.key]
     assert (calls["ListObjectsV2"], calls["GetObject"]) == (1, 1)
-
-
-def test_recorded_objects_are_written_by_flush_and_a_failed_write_is_raised(
-    fresh_buckets: tuple[Bucket, Bucket],
-) -> None:
-    """The objects a run records are written in the background: after `flush` every one is
-    in the lake, and a write that failed fails the flush (so the feed-week never commits)."""
-    _, lake = fresh_buckets
-    index = ContentIndex(lake)
-    mine = [
-        Delivery("milestones", f"milestones/2026-11-24/DC-SG-{i:02d}.jsonl", date(2026, 11, 24), 9)
-        for i in range(5)
-    ]
-    for d in mine:
-        index.owner(SHA, d, "2026-W48")
-    index.flush()
-    assert [d["key"] for d in ContentIndex(lake).deliveries(SHA)] == [d.key for d in mine]
-
-    failing = ContentIndex(Bucket("no-such-bucket", lake.client))
-    failing.owner(OTHER, mine[0], "2026-W48", listed=[])  # listed: no read of the bucket
-    with pytest.raises(LakeError, match="no-such-bucket"):
-        failing.flush()

@@ -173,7 +173,6 @@ def ingest_feed_week(
                 ids = lake.read_frame(validated)["req_id"]
                 contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
-    index.flush()  # the content index's objects are in the lake before anything commits
     validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes, processed=processed, validated_bytes=written)
     stray = misplaced(landing, feed)

@@ -84,34 +84,11 @@ class ContentIndex:
     and never rewritten: two runs recording deliveries of the same bytes at the same time
     both keep theirs. (Lakes written before kept one object per SHA-256,
     `ledger/sha256/<ab>/<sha256>.json`; it is still read.)
-
-    The objects a run records are written by one background thread while the run goes on
-    to its next files (one thread: the local lake makes a folder on the first write into
-    it, and writes racing into a new folder fail once); `flush` waits for them and raises
-    the first failure, and a feed-week calls it before its commit.
     """
 
     def __init__(self, lake: Bucket) -> None:
         self.lake = lake
         self._recorded: dict[str, list[dict[str, str]]] = {}  # by this object, by sha
-        self._writer: Any = None  # the background writer, started by the first record
-        self._writes: list[Any] = []  # its futures, in order
-
-    def _record(self, key: str, body: dict[str, str]) -> None:
-        if self._writer is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-index")
-        self._writes.append(self._writer.submit(self.lake.put_json, key, body))
-
-    def flush(self) -> None:
-        """Wait for every object recorded so far; the first failure is raised."""
-        writes, self._writes = self._writes, []
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
-        for w in writes:
-            w.result()
 
     @staticmethod
     def _prefix(sha: str) -> str:
@@ -175,7 +152,7 @@ class ContentIndex:
                 "week": week,
                 "sha256": sha,
             }
-            self._record(self._key(sha, mine["delivery_date"], delivery.key), mine)
+            self.lake.put_json(self._key(sha, mine["delivery_date"], delivery.key), mine)
             self._recorded.setdefault(sha, []).append(mine)
             entries.append(mine)
         same_feed = [d for d in entries if d["key"].startswith(f"{delivery.feed}/")]
