@@ -173,3 +173,25 @@ def test_the_rendered_page_says_what_the_tables_say(page: Path, tmp_path: Path) 
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", out.stdout))
     assert "chip_development turned red (was amber)" in text
     assert "DC-AA-01 Alpha Campus A: GO_LIVE turned late" in text
+
+
+def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path: Path) -> None:
+    """In the browser's own fonts: every chart's text lies inside its SVG (an SVG cuts what
+    passes its edge: end labels had lost their last digits), and every area tile's measure
+    name fits its cell (a long one had run into its value)."""
+    probe = tmp_path / "text.html"
+    script = (
+        "<script>addEventListener('load',()=>{const cut=[];"
+        "document.querySelectorAll('figure svg').forEach(s=>{const b=s.getBoundingClientRect();"
+        "s.querySelectorAll('text').forEach(t=>{const r=t.getBoundingClientRect();"
+        "if(r.width&&(r.left<b.left-0.5||r.right>b.right+0.5))cut.push(t.textContent)})});"
+        "document.querySelectorAll('table.measures tbody th').forEach(th=>{"
+        "if(th.scrollWidth>th.clientWidth+1)cut.push('tile: '+th.textContent)});"
+        "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
+        "document.body.appendChild(p)})</script>"
+    )
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
+    out = chromium(tmp_path, "--window-size=1280,3000", "--dump-dom", probe.as_uri())
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = re.search(r'<pre id="cut">(.*?)</pre>', out.stdout, re.S)
+    assert found is not None and found.group(1) == "[]", found and found.group(1)

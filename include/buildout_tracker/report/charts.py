@@ -92,7 +92,10 @@ RAG_LETTERS = {rag.GREEN: "G", rag.AMBER: "A", rag.RED: "R", rag.GREY: "-"}
 CONFIG: dict[str, Any] = {
     "font": FONT,
     "background": "white",
-    "padding": 4,
+    # Room beside the plot for text: vl-convert measures labels narrower than a browser with
+    # only DejaVu fonts draws them (bold end labels about 13 % wider: 20 px on the longest),
+    # and an SVG cuts what passes its edge (`tests/report/test_browser.py`).
+    "padding": {"left": 16, "top": 4, "right": 40, "bottom": 4},
     "view": {"stroke": None},
     "axis": {
         "labelFontSize": 11,

@@ -64,7 +64,7 @@ table.measures thead th{font-size:11px;color:var(--muted);font-weight:400;text-a
 padding:4px 0 2px}
 table.measures thead th:first-child{text-align:left}
 table.measures tbody th{text-align:left;font-weight:400;color:var(--ink);padding:2px 2px 2px 0;
-white-space:nowrap}
+line-height:1.25}
 table.measures td{text-align:right;padding:2px 0 2px 4px;white-space:nowrap;font-weight:600}
 table.measures td.chg{color:var(--muted);font-size:11px;font-weight:400}
 .dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:5px;
