@@ -38,6 +38,8 @@ Independent requests (reads of the week's files, writes of per-file results and 
 go through a pool of `BUILDOUT_S3_IO_THREADS` threads (default 8; 1 runs them in turn);
 the caller still gets every result in its own order, and the first failure, before it
 writes anything that must come after (the ledger record is written last, alone).
+Objects a loop makes one by one (a feed-week's validated and refused rows and content index
+entries) go into a `WriteBatch` and are written together by its `flush`.
 
 A request that fails for good raises `LakeError`, whose message names the operation, the
 object (`s3://bucket/key`), S3's code and message, and the attempts made: that line is what
@@ -588,18 +590,73 @@ def concurrently(fn: Callable[[Any], T], items: Iterable[Any]) -> builtins.list[
     return [f.result() for f in futures]
 
 
+def folder_waves(keys: Iterable[str]) -> builtins.list[builtins.list[int]]:
+    """The positions of `keys` in waves to write one after another, each wave's writes at
+    once, so that no two writes of a wave make the same new folder: the file-backed local
+    lake (`rclone serve s3`) makes a key's folders on the first write into them, and writes
+    racing to make a folder fail once (a 500, then retried). Wave `d` writes one key for each
+    folder `d` levels deep that no earlier wave made; the last wave, everything left."""
+    todo = builtins.list(keys)
+    chains = [k.split("/")[:-1] for k in todo]
+    made: set[tuple[str, ...]] = set()
+    taken: set[int] = set()
+    waves: builtins.list[builtins.list[int]] = []
+    for depth in range(1, max((len(c) for c in chains), default=0) + 1):
+        wave = []
+        for i, chain in enumerate(chains):
+            folder = tuple(chain[:depth])
+            if i in taken or len(chain) < depth or folder in made:
+                continue
+            made.update(tuple(chain[:d]) for d in range(1, len(chain) + 1))
+            wave.append(i)
+        taken.update(wave)
+        if wave:
+            waves.append(wave)
+    rest = [i for i in range(len(todo)) if i not in taken]
+    return waves + ([rest] if rest else [])
+
+
 def put_json_many(bucket: Bucket, items: Iterable[tuple[str, Any]]) -> None:
-    """`bucket.put_json(key, obj)` for each item, `concurrently`, except the first object of
-    each folder, written before the others of its folder: the file-backed local lake
-    (`rclone serve s3`) makes a new folder on the first write into it, and writes racing
-    into a folder it has not made yet fail once (a 500, then retried)."""
+    """`bucket.put_json(key, obj)` for each item, `concurrently`, in `folder_waves` (the
+    first write into each new folder before the others into it)."""
     todo = builtins.list(items)
-    first: dict[str, tuple[str, Any]] = {}
-    for key, obj in todo:
-        first.setdefault(key.rpartition("/")[0], (key, obj))
-    concurrently(lambda kv: bucket.put_json(*kv), first.values())
-    leaders = {key for key, _ in first.values()}
-    concurrently(lambda kv: bucket.put_json(*kv), [kv for kv in todo if kv[0] not in leaders])
+    for wave in folder_waves(key for key, _ in todo):
+        concurrently(lambda i: bucket.put_json(*todo[i]), wave)
+
+
+class WriteBatch:
+    """Objects written together by `flush`, `concurrently` in `folder_waves`, not one by one
+    as a loop makes them: a feed-week's per-file objects (validated rows, refused rows,
+    content index entries) are each a round trip that would otherwise wait in turn. What is
+    not flushed is not in the lake: a run flushes before anything that reads them or commits
+    (the ledger record). The same key put twice keeps the last bytes."""
+
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
+        self._items: dict[str, tuple[bytes, str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        self._items[key] = (data, content_type)
+
+    def put_json(self, key: str, obj: Any) -> None:
+        self.put_bytes(key, json_bytes(obj), "application/json")
+
+    def flush(self) -> None:
+        """Write every object put so far; the first failure is raised once the wave it is in
+        has ended (what it did not reach stays unwritten, and the batch keeps it)."""
+        keys = builtins.list(self._items)
+        for wave in folder_waves(keys):
+
+            def put(i: int) -> None:
+                data, content_type = self._items[keys[i]]
+                self.bucket.put_bytes(keys[i], data, content_type)
+
+            concurrently(put, wave)
+            for i in wave:
+                del self._items[keys[i]]
 
 
 def prefetched(

@@ -100,3 +100,30 @@ def test_the_first_object_of_each_folder_is_written_before_the_others(
             i for i, (e, k) in enumerate(events) if e == "start" and folder in k and k != leader
         ]
         assert others and min(others) > leader_end
+
+
+def test_folder_waves_never_race_two_writes_to_make_one_folder() -> None:
+    """`folder_waves`: within a wave no two keys share a folder that no earlier wave made,
+    at any depth (the content index's `ledger/sha256/<ab>/<sha256>/` folders are new
+    two levels deep); every key is in exactly one wave."""
+    keys = [
+        "ledger/sha256/ab/1111/2026-09-08_a.json",
+        "ledger/sha256/ab/2222/2026-09-08_b.json",
+        "ledger/sha256/cd/3333/2026-09-08_c.json",
+        "validated/hiring/offers/week=2026-W37/f1.parquet",
+        "validated/hiring/offers/week=2026-W37/f2.parquet",
+        "top.json",
+    ]
+    waves = lake.folder_waves(keys)
+    assert sorted(i for w in waves for i in w) == list(range(len(keys)))
+    made: set[tuple[str, ...]] = set()
+    for wave in waves:
+        new = [
+            tuple(keys[i].split("/")[:d])
+            for i in wave
+            for d in range(1, keys[i].count("/") + 1)
+            if tuple(keys[i].split("/")[:d]) not in made
+        ]
+        assert len(new) == len(set(new)), f"two writes of a wave make one folder: {new}"
+        made.update(new)
+    assert [keys[i] for i in waves[0]] == [keys[0], keys[3]]  # one per top folder

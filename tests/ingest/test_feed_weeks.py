@@ -329,6 +329,29 @@ def test_incomplete_hiring_snapshot_never_replaces_the_ats_state(rt: pipeline.Ru
     assert offers_state is not None and sorted(offers_state["offer_id"]) == ["O-1", "O-2", "O-3"]
 
 
+def test_a_requisitions_file_repeated_within_the_run_teaches_its_delivery_its_req_ids(
+    rt: pipeline.Runtime,
+) -> None:
+    """The original of a repeated requisitions file was ingested by this same run, so its
+    valid rows are not in the lake yet (the run writes its per-file objects together before
+    GX): the repeat still stands for them, and the offers of its delivery are checked
+    against those req_ids."""
+    reqs = b.requisitions_csv([{"req_id": f"R-{i}"} for i in range(1, 4)])
+    rt.landing.put_bytes("hiring/2026-09-08/requisitions_1.csv", reqs)
+    rt.landing.put_bytes("hiring/2026-09-10/requisitions_1.csv", reqs)  # the same bytes
+    rt.landing.put_bytes(
+        "hiring/2026-09-10/offers_1.csv",
+        b.offers_csv([{"offer_id": f"O-{i}", "req_id": f"R-{i}"} for i in range(1, 4)]),
+    )
+    report = steps.ingest_feed(rt, "hiring", W37)
+    files = {f.key: f for f in report.files}
+    assert files["hiring/2026-09-10/requisitions_1.csv"].outcome == "duplicate"
+    offers = files["hiring/2026-09-10/offers_1.csv"]
+    assert (offers.outcome, offers.rows_valid, offers.rows_quarantined) == ("ingested", 3, 0)
+    original = files["hiring/2026-09-08/requisitions_1.csv"]
+    assert original.validated_key and rt.lake.exists(original.validated_key)
+
+
 def test_a_wrongly_typed_milestone_value_refuses_the_row_not_the_week(
     rt: pipeline.Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,7 +47,7 @@ from buildout_tracker.ingest.report import (
 )
 from buildout_tracker.ingest.rule_context import RuleContexts
 from buildout_tracker.ingest.validation import validate_with_gx
-from buildout_tracker.lake import Bucket, prefetched
+from buildout_tracker.lake import Bucket, WriteBatch, parquet_table, prefetched
 from buildout_tracker.weeks import week_key
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,10 @@ def ingest_feed_week(
         # it at this moment; the first to claim it takes it.
         taken_late_by=lambda key: ledger.claim_late(lake, feed, key, week),
     )
-    index = ledger.ContentIndex(lake)
+    # The per-file objects (validated and refused rows, content index entries) are written
+    # together, before GX and the commit: one request at a time they were the loop's waits.
+    writes = WriteBatch(lake)
+    index = ledger.ContentIndex(lake, writes)
     contexts = RuleContexts(lake, week)
     outcomes: list[FileOutcome] = []
     to_validate: list[tuple[Any, Any, FileOutcome, pd.DataFrame]] = []
@@ -131,7 +134,7 @@ def ingest_feed_week(
             assert spec is not None  # a file without a spec is refused for its name
             ctx = contexts.for_file(spec.kind, delivery)
             out, parsed, valid = process_file(
-                feed, week, spec, delivery, data, base, lake, hmac_key, ctx, written
+                feed, week, spec, delivery, data, base, lake, hmac_key, ctx, written, writes
             )
             outcomes.append(out)
             processed.append(out.key)
@@ -170,9 +173,14 @@ def ingest_feed_week(
                 )
             )
             if validated:
-                ids = lake.read_frame(validated)["req_id"]
+                mine = written.get(validated)  # this run's: in the batch, not yet in the lake
+                rows = (
+                    lake.read_frame(validated) if mine is None else parquet_table(mine).to_pandas()
+                )
+                ids = rows["req_id"]
                 contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
+    writes.flush()
     validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes, processed=processed, validated_bytes=written)
     stray = misplaced(landing, feed)

@@ -27,7 +27,7 @@ from typing import Any
 from buildout_tracker import zones
 from buildout_tracker.ingest.landing import Delivery
 from buildout_tracker.ingest.report import FeedWeekReport, FileOutcome
-from buildout_tracker.lake import Bucket
+from buildout_tracker.lake import Bucket, WriteBatch
 from buildout_tracker.weeks import parse_week
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,14 @@ class ContentIndex:
     and never rewritten: two runs recording deliveries of the same bytes at the same time
     both keep theirs. (Lakes written before kept one object per SHA-256,
     `ledger/sha256/<ab>/<sha256>.json`; it is still read.)
+
+    With `writes`, the entries this index records go into that batch, written when the
+    feed-week flushes it (before its GX results and its commit), not one request at a time.
     """
 
-    def __init__(self, lake: Bucket) -> None:
+    def __init__(self, lake: Bucket, writes: WriteBatch | None = None) -> None:
         self.lake = lake
+        self._writer: Bucket | WriteBatch = lake if writes is None else writes
         self._recorded: dict[str, list[dict[str, str]]] = {}  # by this object, by sha
 
     @staticmethod
@@ -152,7 +156,7 @@ class ContentIndex:
                 "week": week,
                 "sha256": sha,
             }
-            self.lake.put_json(self._key(sha, mine["delivery_date"], delivery.key), mine)
+            self._writer.put_json(self._key(sha, mine["delivery_date"], delivery.key), mine)
             self._recorded.setdefault(sha, []).append(mine)
             entries.append(mine)
         same_feed = [d for d in entries if d["key"].startswith(f"{delivery.feed}/")]

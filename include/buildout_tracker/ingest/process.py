@@ -14,7 +14,7 @@ from buildout_tracker import zones
 from buildout_tracker.ingest.landing import Delivery
 from buildout_tracker.ingest.quarantine import quarantine_time, quarantine_whole_file, rejected_rows
 from buildout_tracker.ingest.report import INGESTED, QUARANTINED, FileOutcome
-from buildout_tracker.lake import Bucket, frame_parquet_bytes
+from buildout_tracker.lake import Bucket, WriteBatch, frame_parquet_bytes
 from buildout_tracker.timing import phase
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,15 @@ def process_file(
     hmac_key: bytes,
     ctx: Any,
     written: dict[str, bytes] | None = None,
+    writes: WriteBatch | None = None,
 ) -> tuple[FileOutcome, pd.DataFrame | None, pd.DataFrame | None]:
-    """Parse, check rows, split: the file's valid rows and its refused rows are written.
-    Returns the outcome, the parsed frame for the GX suite (`validation.py`: a result per
-    file) and the valid rows; both frames are None for a file refused whole. `written`
-    gets the valid rows' Parquet bytes by their key (`FeedWeekReport.validated_bytes`)."""
+    """Parse, check rows, split: the file's valid rows and its refused rows are written
+    (into `writes` when given, for the caller to flush; a file refused whole is quarantined
+    at once). Returns the outcome, the parsed frame for the GX suite (`validation.py`: a
+    result per file) and the valid rows; both frames are None for a file refused whole.
+    `written` gets the valid rows' Parquet bytes by their key
+    (`FeedWeekReport.validated_bytes`)."""
+    sink: Bucket | WriteBatch = lake if writes is None else writes
     from buildout_tracker import feeds
 
     with phase("ingest"):
@@ -69,7 +73,7 @@ def process_file(
         valid["_delivery_date"] = pd.Timestamp(delivery.delivery_date)
         out.validated_key = zones.validated_file(feed, spec.kind, week, out.fid)
         data = frame_parquet_bytes(valid)
-        lake.put_bytes(out.validated_key, data)
+        sink.put_bytes(out.validated_key, data)
         if written is not None:
             written[out.validated_key] = data
 
@@ -79,7 +83,7 @@ def process_file(
             rejected.insert(0, "_file", delivery.key)
             rejected["_run_id"] = out.run_id
             rejected["_quarantined_at"] = quarantine_time()
-            lake.put_bytes(out.quarantine_key, frame_parquet_bytes(rejected))
+            sink.put_bytes(out.quarantine_key, frame_parquet_bytes(rejected))
 
     out.outcome = INGESTED
     out.rows_in = int(parsed.rows_in)
