@@ -21,7 +21,6 @@ import logging
 import os
 import time
 import urllib.parse
-from dataclasses import asdict
 from typing import Any
 
 from buildout_tracker import zones
@@ -48,7 +47,7 @@ def previous_run(lake: Bucket, feed: str, week: str) -> dict[str, FileOutcome] |
 def record_week(lake: Bucket, feed: str, week: str, outcomes: list[FileOutcome]) -> None:
     lake.put_json(
         zones.ledger_week(feed, week),
-        {"feed": feed, "week": week, "files": [asdict(f) for f in outcomes]},
+        {"feed": feed, "week": week, "files": [f.record() for f in outcomes]},
     )
 
 
