@@ -41,6 +41,16 @@ def chromium(tmp: Path, *args: str, timeout: float = 180) -> subprocess.Complete
     )  # fmt: skip
 
 
+def probed(page: Path, tmp: Path, width: int, on_load: str) -> str:
+    """The page's DOM after `on_load` (JavaScript) ran in it once loaded, `width` px wide."""
+    probe = tmp / f"probe-{len(list(tmp.glob('probe-*')))}.html"
+    script = f"<script>addEventListener('load',()=>{{{on_load}}})</script>"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
+    out = chromium(tmp, f"--window-size={width},3000", "--dump-dom", probe.as_uri())
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
 def console_errors(stderr: str) -> list[str]:
     """What the page said on its console (Chromium logs it as CONSOLE lines)."""
     return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
@@ -104,19 +114,14 @@ def test_prints_on_a4_and_letter(
 
 def test_charts_fit_the_width_of_a_page(page: Path, tmp_path: Path) -> None:
     """At the width of A4 less margins (about 700 px) no chart sticks out of the page."""
-    probe = tmp_path / "probe.html"
-    script = (
-        "<script>addEventListener('load',()=>{const w=document.documentElement.clientWidth;"
+    dom = probed(page, tmp_path, 720, (
+        "const w=document.documentElement.clientWidth;"
         "const out=[...document.querySelectorAll('figure svg')].filter("
         "s=>s.getBoundingClientRect().right>w+1).length;"
         "document.body.setAttribute('data-overflowing',String(out));"
         "document.body.setAttribute('data-charts',String(document.querySelectorAll('figure svg').length));"
-        "})</script>"
-    )
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
-    out = chromium(tmp_path, "--window-size=720,3000", "--dump-dom", probe.as_uri())
-    assert out.returncode == 0, out.stderr[-2000:]
-    body = re.search(r"<body[^>]*>", out.stdout)
+    ))  # fmt: skip
+    body = re.search(r"<body[^>]*>", dom)
     assert body is not None
     assert 'data-charts="8"' in body.group(0) and 'data-overflowing="0"' in body.group(0)
 
@@ -179,19 +184,15 @@ def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path
     """In the browser's own fonts: every chart's text lies inside its SVG (an SVG cuts what
     passes its edge: end labels had lost their last digits), and every area tile's measure
     name fits its cell (a long one had run into its value)."""
-    probe = tmp_path / "text.html"
-    script = (
-        "<script>addEventListener('load',()=>{const cut=[];"
+    dom = probed(page, tmp_path, 1280, (
+        "const cut=[];"
         "document.querySelectorAll('figure svg').forEach(s=>{const b=s.getBoundingClientRect();"
         "s.querySelectorAll('text').forEach(t=>{const r=t.getBoundingClientRect();"
         "if(r.width&&(r.left<b.left-0.5||r.right>b.right+0.5))cut.push(t.textContent)})});"
         "document.querySelectorAll('table.measures tbody th').forEach(th=>{"
         "if(th.scrollWidth>th.clientWidth+1)cut.push('tile: '+th.textContent)});"
         "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
-        "document.body.appendChild(p)})</script>"
-    )
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
-    out = chromium(tmp_path, "--window-size=1280,3000", "--dump-dom", probe.as_uri())
-    assert out.returncode == 0, out.stderr[-2000:]
-    found = re.search(r'<pre id="cut">(.*?)</pre>', out.stdout, re.S)
+        "document.body.appendChild(p);"
+    ))  # fmt: skip
+    found = re.search(r'<pre id="cut">(.*?)</pre>', dom, re.S)
     assert found is not None and found.group(1) == "[]", found and found.group(1)
