@@ -50,7 +50,7 @@ COLUMNS = (
 def _site_anomalies(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """Per row: missing plus duplicated milestone codes of its site (0 when complete)."""
     site, _ = pd.factorize(f["site_id"], use_na_sentinel=True)
-    code = _looked_up(f["milestone_code"], _CODE_INDEX)
+    code = _looked_up(f["milestone_code"], MILESTONE_ORDER)  # a code's index, 0 to 7
     n_sites = int(site.max()) + 1 if len(site) else 0
     out = np.zeros(len(f), dtype="float64")
     if n_sites == 0:
@@ -92,9 +92,6 @@ def _order_violations(f: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     bad = earlier & (~complete[ei] | later)
     np.add.at(out, li[bad], 1.0)
     return pd.Series(out, index=f.index)
-
-
-_CODE_INDEX = {c: i for i, c in enumerate(MILESTONE_CODES)}
 
 
 def _looked_up(s: pd.Series, numbers: dict[str, int]) -> np.ndarray:
