@@ -44,10 +44,11 @@ from buildout_tracker.ingest.report import (
     FeedWeekReport,
     FileOutcome,
     save_report,
+    validated_frame,
 )
 from buildout_tracker.ingest.rule_context import RuleContexts
 from buildout_tracker.ingest.validation import validate_with_gx
-from buildout_tracker.lake import Bucket, WriteBatch, parquet_table, prefetched
+from buildout_tracker.lake import Bucket, WriteBatch, prefetched
 from buildout_tracker.weeks import week_key
 
 log = logging.getLogger(__name__)
@@ -173,11 +174,8 @@ def ingest_feed_week(
                 )
             )
             if validated:
-                mine = written.get(validated)  # this run's: in the batch, not yet in the lake
-                rows = (
-                    lake.read_frame(validated) if mine is None else parquet_table(mine).to_pandas()
-                )
-                ids = rows["req_id"]
+                # This run's own are in its write batch, not in the lake yet.
+                ids = validated_frame(lake, written, validated)["req_id"]
                 contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
     writes.flush()

@@ -60,6 +60,13 @@ class FileOutcome:
 _OUTCOME_FIELDS = tuple(f.name for f in fields(FileOutcome))
 
 
+def validated_frame(lake: Bucket, written: dict[str, bytes], key: str) -> pd.DataFrame:
+    """The valid rows of a file, from `written` (the Parquet bytes a run made, by key) or
+    else from the lake."""
+    data = written.get(key)
+    return lake.read_frame(key) if data is None else parquet_table(data).to_pandas()
+
+
 @dataclass
 class FeedWeekReport:
     feed: str
@@ -80,8 +87,7 @@ class FeedWeekReport:
 
     def validated_frame(self, lake: Bucket, key: str) -> pd.DataFrame:
         """The valid rows of a file, from the bytes this call wrote or else from the lake."""
-        data = self.validated_bytes.get(key)
-        return lake.read_frame(key) if data is None else parquet_table(data).to_pandas()
+        return validated_frame(lake, self.validated_bytes, key)
 
     @property
     def delivered(self) -> bool:
