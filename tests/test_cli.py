@@ -61,3 +61,40 @@ def test_every_path_make_run_prints_opens(
                     label,
                     p,
                 )
+
+
+def test_a_lake_of_another_var_dir_is_used_where_it_really_serves(
+    lake_server, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The configured port already serves a lake this var dir did not start (another
+    BUILDOUT_VAR_DIR of the checkout, same credentials): the run uses it, and the folder it
+    prints is the one that server really serves, not this var dir's empty one."""
+    for name, value in lake_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "other-var"))
+    server = cli._lake_up()
+    out = capsys.readouterr().out
+    assert server.root == lake_server.root
+    assert "using it as the lake" in out and f"its files are in {lake_server.root}" in out
+    assert not (tmp_path / "other-var" / "lake").exists()
+
+
+def test_a_lake_of_another_checkout_is_a_clear_error_not_a_traceback(
+    lake_server, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two checkouts whose .env both chose port 9900: the second one's run finds the first's
+    lake on its port, which refuses its credentials. One error naming that server and the
+    fix, before anything is generated or written."""
+    for name, value in lake_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "anothercheckout01")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "another-checkout-secret")
+    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
+    env_file = tmp_path / "checkout.env"
+    monkeypatch.setenv("BUILDOUT_ENV_FILE", str(env_file))
+    with pytest.raises(SystemExit) as exit_:
+        cli._lake_up()
+    said = str(exit_.value.code)
+    assert said.startswith(f"error: lake at {lake_server.endpoint} refuses our credentials")
+    assert "it is not this checkout's lake" in said and str(lake_server.root) in said
+    assert f"BUILDOUT_S3_ENDPOINT in {env_file}" in said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -14,26 +15,42 @@ DEFAULT_WEEKS = "2026-W37:2026-W48"
 
 def _local_env() -> None:
     """Load (and on first use write) the local .env; values already in the environment win."""
-    from buildout_tracker.devtools.lake_server import ensure_env_file, load_env_file
+    from buildout_tracker.devtools.lake_server import ensure_env_file, env_file_path, load_env_file
 
-    ensure_env_file()
-    load_env_file()
+    path = env_file_path()
+    ensure_env_file(path)
+    load_env_file(path)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 def _lake_up() -> Any:
-    from buildout_tracker.devtools import procs
-    from buildout_tracker.devtools.lake_server import from_env
+    from buildout_tracker.devtools import lake_server, procs
 
-    server = from_env()
+    server = lake_server.from_env()
     local = (os.environ.get("BUILDOUT_S3_ENDPOINT") or "").startswith("http://127.0.0.1")
     # Start the local lake unless an S3 server already answers at the configured endpoint
     # (this project's lake from an earlier command, or one a test or an operator runs).
     if local and not procs.port_open(server.host, server.port):
         server.start()
     elif local and not server.running():
+        # Not started from this var dir: another checkout's lake, or this checkout's lake
+        # of another BUILDOUT_VAR_DIR. Use it only if it takes our credentials, and show
+        # the folder it really serves (the paths printed later must open).
+        code, said = server.status()
+        if code != lake_server.STATUS_OK:
+            raise SystemExit(
+                f"error: {said}\n  stop that server, or give this checkout's lake a port of "
+                f"its own: BUILDOUT_S3_ENDPOINT in {lake_server.env_file_path()}"
+            )
         holder = procs.describe_port_holders(server.host, server.port)
-        print(f"note: {holder}; using it as the lake (BUILDOUT_S3_ENDPOINT in .env)")
+        served = lake_server.served_root(server.host, server.port)
+        if served is not None:
+            server = dataclasses.replace(server, root=served)
+        print(
+            f"note: {holder}; using it as the lake (BUILDOUT_S3_ENDPOINT in "
+            f"{lake_server.env_file_path()})"
+            + (f": its files are in {served}" if served is not None else "")
+        )
     return server
 
 

@@ -229,7 +229,7 @@ class LakeServer:
                     f"lake at {self.endpoint} answers with an error ({said}){other}",
                 )
             why = (
-                "it is not this project's lake"
+                "it is not this checkout's lake"
                 if other
                 else "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (.env) are not the ones it was "
                 "started with: `make lake-down` then `make lake-up`"
@@ -249,6 +249,22 @@ class LakeServer:
                 f"(`make lake-up` creates them){other}"
             )
         return STATUS_OK, f"lake running: {where}; buckets: {', '.join(names)}{other}"
+
+
+def served_root(host: str, port: int) -> Path | None:
+    """The folder an `rclone serve s3` holding `host:port` serves (the last argument of the
+    command line `LakeServer.start` runs), or None when the holder is something else."""
+    for holder in procs.port_holders(port):
+        if holder.pid is None:
+            continue
+        try:
+            argv = Path(f"/proc/{holder.pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        args = [a.decode(errors="replace") for a in argv if a]
+        if len(args) > 3 and args[1:3] == ["serve", "s3"] and Path(args[-1]).is_dir():
+            return Path(args[-1])
+    return None
 
 
 _REFUSALS = {
@@ -283,11 +299,16 @@ def from_env(root: Path | None = None) -> LakeServer:
     )
 
 
+def env_file_path() -> Path:
+    """The local .env: BUILDOUT_ENV_FILE, else the checkout's own."""
+    return Path(os.environ.get("BUILDOUT_ENV_FILE") or ENV_FILE)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="buildout-lake", description="The local S3 lake.")
     parser.add_argument("action", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
-    path = Path(os.environ.get("BUILDOUT_ENV_FILE") or ENV_FILE)
+    path = env_file_path()
     if args.action == "up":
         ensure_env_file(path)  # only `up` writes the .env; `down` and `status` just read it
     load_env_file(path)
