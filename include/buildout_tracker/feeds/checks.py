@@ -99,17 +99,21 @@ def check_rows(
         ids = np.array(row_ids, dtype=object)
         rules_of = {int(i): list(ids[matrix[:, j]]) for j, i in enumerate(idx)}
 
-    valid = frame if not quarantine.any() else frame.loc[~quarantine]
+    refused_any = bool(quarantine.any())
+    valid = frame.loc[~quarantine] if refused_any else frame
     valid = _mask_free_text(spec, valid)
-    q = frame.loc[quarantine]
-    q = q.drop(
-        columns=[
-            c for c in q.columns if c in spec.sensitive_columns and c not in spec.free_text_columns
-        ]
-    )
-    for c in spec.free_text_columns:
-        if c in q.columns:
-            q[c] = mask_emails(q[c])
+    # Most files quarantine nothing: their (empty) quarantine frame is cut by position, the
+    # cheapest of pandas' selections, and has no values to drop or mask.
+    q = frame.loc[quarantine] if refused_any else frame.iloc[:0]
+    dropped = [
+        c for c in q.columns if c in spec.sensitive_columns and c not in spec.free_text_columns
+    ]
+    if dropped:
+        q = q.drop(columns=dropped)
+    if refused_any:
+        for c in spec.free_text_columns:
+            if c in q.columns:
+                q[c] = mask_emails(q[c])
     q.insert(1, "rules", [rules_of.get(int(i), []) for i in np.flatnonzero(quarantine)])
     w_idx = np.flatnonzero(warn & ~quarantine)
     warned = pd.DataFrame(
