@@ -183,7 +183,8 @@ def test_the_rendered_page_says_what_the_tables_say(page: Path, tmp_path: Path) 
 def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path: Path) -> None:
     """In the browser's own fonts: every chart's text lies inside its SVG (an SVG cuts what
     passes its edge: end labels had lost their last digits), and every area tile's measure
-    name fits its cell (a long one had run into its value)."""
+    name fits its cell (a long one had run into its value), and so does every value and
+    change (a VAC of -$591M had run into its change, -$39.0M, with no gap)."""
     dom = probed(page, tmp_path, 1280, (
         "const cut=[];"
         "document.querySelectorAll('figure svg').forEach(s=>{const b=s.getBoundingClientRect();"
@@ -191,6 +192,25 @@ def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path
         "if(r.width&&(r.left<b.left-0.5||r.right>b.right+0.5))cut.push(t.textContent)})});"
         "document.querySelectorAll('table.measures tbody th').forEach(th=>{"
         "if(th.scrollWidth>th.clientWidth+1)cut.push('tile: '+th.textContent)});"
+        "document.querySelectorAll('table.measures tbody td').forEach(td=>{"
+        "if(td.scrollWidth>td.clientWidth+1)cut.push('tile value: '+td.textContent)});"
+        "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
+        "document.body.appendChild(p);"
+    ))  # fmt: skip
+    found = re.search(r'<pre id="cut">(.*?)</pre>', dom, re.S)
+    assert found is not None and found.group(1) == "[]", found and found.group(1)
+
+    # The same tiles with the widest value and change `make run`'s history shows
+    # (a VAC of -$591M, a change of +$97.7M) in every cell.
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r'<td class="v">[^<]*</td>', '<td class="v">-$591M</td>', html)
+    html = re.sub(r'<td class="chg">[^<]*</td>', '<td class="chg">+$97.7M</td>', html)
+    wide = tmp_path / "wide.html"
+    wide.write_text(html, encoding="utf-8")
+    dom = probed(wide, tmp_path, 1280, (
+        "const cut=[];"
+        "document.querySelectorAll('table.measures tbody td, table.measures tbody th')"
+        ".forEach(c=>{if(c.scrollWidth>c.clientWidth+1)cut.push(c.textContent)});"
         "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
         "document.body.appendChild(p);"
     ))  # fmt: skip

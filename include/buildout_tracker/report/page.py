@@ -59,7 +59,7 @@ ul.reasons li{margin:1px 0}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 table.measures{width:100%;table-layout:fixed;font-size:12.5px;border-top:1px solid var(--rule);
 margin-top:4px}
-table.measures col.m{width:46%}table.measures col.v{width:29%}table.measures col.c{width:25%}
+table.measures col.m{width:38%}table.measures col.v{width:33%}table.measures col.c{width:29%}
 table.measures thead th{font-size:11px;color:var(--muted);font-weight:400;text-align:right;
 padding:4px 0 2px}
 table.measures thead th:first-child{text-align:left}
