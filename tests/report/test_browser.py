@@ -4,6 +4,8 @@ says what the tables say."""
 
 from __future__ import annotations
 
+import html as html_module
+import json
 import os
 import re
 import shutil
@@ -185,20 +187,13 @@ def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path
     passes its edge: end labels had lost their last digits), and every area tile's measure
     name fits its cell (a long one had run into its value), and so does every value and
     change (a VAC of -$591M had run into its change, -$39.0M, with no gap)."""
-    dom = probed(page, tmp_path, 1280, (
-        "const cut=[];"
+    assert cut_texts(page, tmp_path, (
         "document.querySelectorAll('figure svg').forEach(s=>{const b=s.getBoundingClientRect();"
         "s.querySelectorAll('text').forEach(t=>{const r=t.getBoundingClientRect();"
         "if(r.width&&(r.left<b.left-0.5||r.right>b.right+0.5))cut.push(t.textContent)})});"
-        "document.querySelectorAll('table.measures tbody th').forEach(th=>{"
-        "if(th.scrollWidth>th.clientWidth+1)cut.push('tile: '+th.textContent)});"
-        "document.querySelectorAll('table.measures tbody td').forEach(td=>{"
-        "if(td.scrollWidth>td.clientWidth+1)cut.push('tile value: '+td.textContent)});"
-        "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
-        "document.body.appendChild(p);"
-    ))  # fmt: skip
-    found = re.search(r'<pre id="cut">(.*?)</pre>', dom, re.S)
-    assert found is not None and found.group(1) == "[]", found and found.group(1)
+        "document.querySelectorAll('table.measures tbody th, table.measures tbody td')"
+        ".forEach(c=>{if(c.scrollWidth>c.clientWidth+1)cut.push('tile: '+c.textContent)});"
+    )) == []  # fmt: skip
 
     # The same tiles with the widest value and change `make run`'s history shows
     # (a VAC of -$591M, a change of +$97.7M) in every cell.
@@ -207,12 +202,20 @@ def test_no_text_is_cut_by_its_chart_or_runs_into_its_value(page: Path, tmp_path
     html = re.sub(r'<td class="chg">[^<]*</td>', '<td class="chg">+$97.7M</td>', html)
     wide = tmp_path / "wide.html"
     wide.write_text(html, encoding="utf-8")
-    dom = probed(wide, tmp_path, 1280, (
-        "const cut=[];"
+    assert cut_texts(wide, tmp_path, (
         "document.querySelectorAll('table.measures tbody td, table.measures tbody th')"
         ".forEach(c=>{if(c.scrollWidth>c.clientWidth+1)cut.push(c.textContent)});"
+    )) == []  # fmt: skip
+
+
+def cut_texts(page: Path, tmp: Path, checks: str) -> list[str]:
+    """What `checks` (JavaScript pushing the texts it finds cut onto `cut`) found in the
+    page, 1280 px wide."""
+    dom = probed(page, tmp, 1280, (
+        f"const cut=[];{checks}"
         "const p=document.createElement('pre');p.id='cut';p.textContent=JSON.stringify(cut);"
         "document.body.appendChild(p);"
     ))  # fmt: skip
     found = re.search(r'<pre id="cut">(.*?)</pre>', dom, re.S)
-    assert found is not None and found.group(1) == "[]", found and found.group(1)
+    assert found is not None, dom[-2000:]
+    return list(json.loads(html_module.unescape(found.group(1))))
