@@ -1,7 +1,8 @@
 """Great Expectations suites built from the feed rules, run on parsed frames, data docs.
 
-GX is imported inside methods only (about 2.4 s and 200 MB per import: the DAG processor
-must never pay it). One `GxValidator` holds one ephemeral GX context for a run: suites,
+GX is imported inside methods only, through `gx_module` (about 2-3 s and 210 MB per
+process, 3.4-3.8 s and 290 MB with the pyspark and scipy statistics it leaves out: the DAG
+processor must never pay it). One `GxValidator` holds one ephemeral GX context for a run: suites,
 validation results and data docs live in it.
 
 Each rule gives one or more expectations with the rule's `severity` and
@@ -107,7 +108,7 @@ class GxValidator:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
             logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
             logging.getLogger("great_expectations").setLevel(logging.WARNING)
-            import great_expectations as gx
+            gx = gx_module()
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             _no_batch_fingerprint()
@@ -122,7 +123,7 @@ class GxValidator:
         return f"{spec.feed}.{spec.kind}.{ctx.week or 'any'}.{digest}"
 
     def build_suite(self, spec: FileSpec, ctx: RuleContext) -> Any:
-        import great_expectations as gx
+        gx = gx_module()
 
         # The suite that `add_expectation` one by one would build: GX's suite is a set, which
         # drops an expectation "equalish" to one already in it (same type and fields, meta and
@@ -151,7 +152,7 @@ class GxValidator:
         )
 
     def _validation(self, spec: FileSpec, ctx: RuleContext) -> Any:
-        import great_expectations as gx
+        gx = gx_module()
 
         name = self.suite_name(spec, ctx)
         if name not in self._validations:
@@ -181,7 +182,7 @@ class GxValidator:
         name = self.suite_name(spec, ctx)
         if name in self._splits:
             return self._splits[name]
-        import great_expectations as gx
+        gx = gx_module()
 
         exps = _expectations(spec, ctx)
         configs = vd.suite.expectation_configurations
@@ -837,6 +838,7 @@ _NOT_IDENTITY = {"id", "rendered_content", "notes", "meta"}
 
 
 def _to_gx(exp: Exp, severity: str, meta: dict[str, Any]) -> Any:
+    gx_module()
     import great_expectations.expectations as gxe
 
     cls = getattr(gxe, exp.kind)
@@ -943,6 +945,66 @@ def _before_gx_is_imported() -> None:
         "ignore", message="PySpark does not yet fully support", category=FutureWarning
     )
     main_with_a_file()
+
+
+# What GX imports when it is imported and this project never uses: pyspark (GX's Spark
+# support, taken only when installed; installed here for a test) and scipy's statistics (for
+# distribution expectations). Both are half of GX's import: about 1.5 s a process, paid by
+# every ingest task (`make bench WHAT=floors` measures the import).
+_NOT_FOR_GX = ("pyspark",)
+_DEFERRED_FOR_GX = ("scipy.stats",)
+
+
+def gx_module() -> Any:
+    """`great_expectations`, imported the first time without pyspark (GX then takes Spark for
+    not installed: this project validates pandas frames only) and with `scipy.stats`
+    loaded only when something uses it (no expectation of ours does). Every GX import of
+    this module goes through here first. A module imported before (by a test, or GX itself
+    by someone else) is left as it is; pyspark stays importable by anything else."""
+    import sys
+
+    if "great_expectations" in sys.modules:
+        import great_expectations
+
+        return great_expectations
+    blocked = [name for name in _NOT_FOR_GX if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import pyspark` fails
+    try:
+        for name in _DEFERRED_FOR_GX:
+            _defer_import(name)
+        import great_expectations
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return great_expectations
+
+
+def _defer_import(name: str) -> None:
+    """Register `name` (a submodule) as a module that loads on its first attribute access
+    (`importlib.util.LazyLoader`), bound on its parent package too, so that `from parent
+    import sub` binds it without loading it (an import statement that finds it only in
+    `sys.modules` would load it)."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return
+    parent, _, child = name.rpartition(".")
+    try:
+        spec = importlib.util.find_spec(name)
+    except ImportError:
+        return
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    if parent:
+        setattr(sys.modules[parent], child, module)
 
 
 def main_with_a_file() -> None:
