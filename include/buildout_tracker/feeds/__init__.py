@@ -3,8 +3,8 @@
 Pure functions on bytes and frames (no S3). The orchestration calls:
 
 - `spec_for(feed, filename)` -> FileSpec | None
-- `parse_file(spec, key, data, hmac_key)` -> ParsedFile
-- `check_rows(spec, frame, ctx)` -> RowCheck
+- `parse_file(spec, key, data, hmac_key)` -> ParsedFile; `parse_files` for many of a kind
+- `check_rows(spec, frame, ctx)` -> RowCheck; `check_files` for many of a kind and context
 - `GxValidator().validate(spec, frame, file_key, ctx)` -> GxFileResult; `.build_data_docs(dir)`
 
 Nothing here imports Great Expectations at module import.
@@ -17,9 +17,9 @@ from pathlib import PurePosixPath
 from buildout_tracker import registry
 
 from . import fx_rates, hiring, milestones, procurement, reference
-from .checks import RowCheck, check_rows
+from .checks import RowCheck, check_files, check_rows
 from .gx_suite import GxFileResult, GxValidator
-from .parsing import FileError, ParsedFile, parse_file
+from .parsing import FileError, ParsedFile, parse_file, parse_files
 from .schema import Column, Rule, RuleContext
 from .spec import FileSpec
 
@@ -64,7 +64,9 @@ __all__ = [
     "Rule",
     "RuleContext",
     "all_specs",
+    "check_files",
     "check_rows",
     "parse_file",
+    "parse_files",
     "spec_for",
 ]

@@ -28,6 +28,7 @@ def required(col: str, severity: Severity = "critical") -> Rule:
         columns=(col,),
         mask=lambda f, ctx: f[col].isna(),
         expect=lambda ctx: [Exp("ExpectColumnValuesToNotBeNull", {"column": col})],
+        row_wise=True,
     )
 
 
@@ -57,6 +58,7 @@ def in_set(
             )
         ],
         needs=needs,
+        row_wise=True,
     )
 
 
@@ -98,6 +100,7 @@ def matches(
         expect=lambda ctx: [
             Exp("ExpectColumnValuesToMatchRegex", {"column": col, "regex": anchored})
         ],
+        row_wise=True,
     )
 
 
@@ -141,7 +144,9 @@ def between(
             kw["max_value"], kw["strict_max"] = hi, strict_max
         return [Exp("ExpectColumnValuesToBeBetween", kw, when)]
 
-    return Rule(rule_id, severity, description, "row", (col,), mask, expect, needs=needs)
+    return Rule(
+        rule_id, severity, description, "row", (col,), mask, expect, needs=needs, row_wise=True
+    )
 
 
 def _numpy_kind(s: pd.Series) -> str:
@@ -222,6 +227,7 @@ def pair_ge(
                 when,
             )
         ],
+        row_wise=True,
     )
 
 
@@ -250,6 +256,7 @@ def present_exactly_when(
                 else []
             ),
         ],
+        row_wise=True,
     )
 
 
@@ -290,6 +297,7 @@ def no_personal_data(cols: tuple[str, ...]) -> Rule:
             Exp("ExpectColumnValuesToNotMatchRegex", {"column": c, "regex": EMAIL_PATTERN})
             for c in cols
         ],
+        row_wise=True,
     )
 
 

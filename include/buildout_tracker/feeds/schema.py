@@ -124,6 +124,10 @@ class Rule:
     derive: Derive | None = None
     # Context the rule needs; when any is None in the RuleContext the rule is skipped.
     needs: tuple[str, ...] = ()
+    # The mask of a row depends on that row's values alone: the mask of files stacked is
+    # their masks stacked (`checks.check_files` computes it once for a week's files).
+    # Rules across rows (a key unique in the file, a site's eight milestones) leave it False.
+    row_wise: bool = False
 
     def applies(self, ctx: RuleContext) -> bool:
         return all(getattr(ctx, name) is not None for name in self.needs)

@@ -34,7 +34,7 @@ from buildout_tracker.ingest.decision import (
     too_large,
 )
 from buildout_tracker.ingest.landing import Delivery, deliveries, late_deliveries, misplaced
-from buildout_tracker.ingest.process import process_file
+from buildout_tracker.ingest.process import process_file, process_files
 from buildout_tracker.ingest.report import (
     DUPLICATE,
     IGNORED,
@@ -54,6 +54,7 @@ from buildout_tracker.weeks import week_key
 log = logging.getLogger(__name__)
 
 _READ_AHEAD_MAX_BYTES = 16 * 1024 * 1024  # larger files are read when their turn comes
+_BATCH_MAX_BYTES = 16 * 1024 * 1024  # JSON Lines files parsed together, at most about this
 
 
 def ingest_feed_week(
@@ -90,6 +91,28 @@ def ingest_feed_week(
     processed: list[str] = []
     written: dict[str, bytes] = {}  # validated Parquet bytes by key, for the state update
 
+    # New JSON Lines files of one kind and context (a week's site reports, hundreds of small
+    # files) wait here and are parsed and checked together (`process_files`); any other file
+    # is processed after them, so outcomes, GX and writes keep the files' order.
+    pending: list[tuple[Delivery, bytes, FileOutcome]] = []
+    pending_as: list[Any] = []  # [spec, ctx] of the pending files
+    pending_bytes = 0
+
+    def flush_pending() -> None:
+        nonlocal pending_bytes
+        if not pending:
+            return
+        spec, ctx = pending_as
+        for out, parsed, _ in process_files(
+            feed, week, spec, pending, lake, hmac_key, ctx, written, writes
+        ):
+            outcomes.append(out)
+            processed.append(out.key)
+            if parsed is not None:
+                to_validate.append((spec, ctx, out, parsed))
+        pending.clear()
+        pending_bytes = 0
+
     def read_ahead(d: Delivery) -> tuple[bytes, str, list[dict[str, str]]] | None:
         """The file's bytes, their hash and their content index entries, read while the
         files before it are processed (only files small enough to hold a few of)."""
@@ -102,6 +125,7 @@ def ingest_feed_week(
     for delivery, ahead in prefetched(read_ahead, found):
         spec = feeds.spec_for(feed, delivery.filename)
         if too_large(delivery):
+            flush_pending()
             early = decide_before_reading(feed, week, delivery, spec, week_ledger)
             if early is not None and early.rule == "file_too_large":
                 # Refused from the listing, never read (it would cost the task its memory):
@@ -134,6 +158,14 @@ def ingest_feed_week(
         if decision.action is Action.PROCESS:
             assert spec is not None  # a file without a spec is refused for its name
             ctx = contexts.for_file(spec.kind, delivery)
+            if spec.format == "jsonl":
+                if pending and (pending_as != [spec, ctx] or pending_bytes > _BATCH_MAX_BYTES):
+                    flush_pending()
+                pending.append((delivery, data, base))
+                pending_as[:] = [spec, ctx]
+                pending_bytes += len(data)
+                continue
+            flush_pending()
             out, parsed, valid = process_file(
                 feed, week, spec, delivery, data, base, lake, hmac_key, ctx, written, writes
             )
@@ -144,6 +176,7 @@ def ingest_feed_week(
             if spec.kind == "requisitions" and valid is not None:
                 contexts.learn_requisitions(out.delivery_date, valid["req_id"].dropna().astype(str))
             continue
+        flush_pending()
         outcomes.append(_skipped(feed, base, decision))
         if decision.action is Action.REFUSE and delivery.key not in week_ledger.done:
             processed.append(delivery.key)  # news: its owner hears of it once
@@ -178,6 +211,7 @@ def ingest_feed_week(
                 ids = validated_frame(lake, written, validated)["req_id"]
                 contexts.learn_requisitions(base.delivery_date, ids.dropna().astype(str))
 
+    flush_pending()
     writes.flush()
     validate_with_gx(feed, week, to_validate, lake, validator)
     report = FeedWeekReport(feed, week, outcomes, processed=processed, validated_bytes=written)
