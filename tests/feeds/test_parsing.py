@@ -452,3 +452,22 @@ def test_wrong_field_count_and_blank_lines_keep_the_fast_reads_row_numbers():
     p = parse(data)
     assert p.rows_in == 4 and list(p.frame["po_line"]) == [1, 2, 3]
     assert list(p.frame["_row"]) == [1, 4, 5] and p.rejected["_row"].tolist() == [2]
+
+
+def test_the_whole_file_scan_for_control_characters_finds_exactly_the_rule_s_characters():
+    """A CSV file without a byte of a control character is not searched column by column
+    (`_has_control_characters`): the scan must find every character the rule refuses."""
+    import re
+
+    from buildout_tracker.feeds.parsing import CONTROL_CHARACTERS_RE, _has_control_characters
+
+    rule = re.compile(CONTROL_CHARACTERS_RE.replace(r"\x{", r"\x").replace("}", ""))  # RE2 to re
+    for cp in range(0x00, 0x3000):
+        text = f"a,b{chr(cp)}c\n"
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        assert _has_control_characters(text.encode()) == bool(rule.search(text)), hex(cp)
+    assert not _has_control_characters("£ é ü\t\r\n € 中".encode())
+    # and a file with one is searched: the row is refused as before
+    p = parse(to_csv([po(description="d"), po(po_line="2", uom="E\u0085A", description="d")]))
+    assert p.rejected["rule"].tolist() == ["no_control_characters:uom"]

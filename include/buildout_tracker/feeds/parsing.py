@@ -40,6 +40,7 @@ import csv
 import json
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -256,6 +257,7 @@ def _parse_file(
             strings, n, structure_rejects = _read_csv_serial(body, header, names, max_line)
     except pa.ArrowException as exc:
         return _failed(spec, key, "unparseable", _arrow_reason(exc, max_line), hmac_key)
+    controls = _has_control_characters(raw)
     del body, raw
     if len(long_lines) > sum(r["rule"] == "structure:line_too_long" for r in structure_rejects):
         # a long line inside a quoted value: its marker is in a value, not a row of its own
@@ -265,7 +267,10 @@ def _parse_file(
     for c in absent:  # an optional column the file omitted: all null
         strings[c.name] = pa.nulls(n, pa.string())
     row_numbers = np.arange(1, n + 1, dtype=np.int64)
-    parsed = _build(spec, key, strings, row_numbers, hmac_key, structure_rejects, warnings)
+    parsed = _build(
+        spec, key, strings, row_numbers, hmac_key, structure_rejects, warnings,
+        controls=controls,
+    )  # fmt: skip
     parsed.rows_in = n + len(structure_rejects)
     if parsed.rows_in == 0:
         parsed.file_error = FileError("header_only", "the file has a header and no data rows")
@@ -871,6 +876,21 @@ def _bounded(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return arr, beyond
 
 
+_NOT_C0_CONTROL = bytes(
+    b for b in range(256) if not (b < 0x20 and b not in (0x09, 0x0A, 0x0D)) and b != 0x7F
+)
+_C1_CONTROL_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
+
+
+def _has_control_characters(data: bytes) -> bool:
+    """Whether the UTF-8 bytes hold a character of `CONTROL_CHARACTERS_RE` anywhere: a C0
+    control but tab, line feed and carriage return, DEL, or a C1 control. A CSV value's
+    characters are the file's own bytes (quoting adds none), so a file without one has no
+    value with one: 0.2 s for 200 MB, where searching each text column of 1M rows for one
+    costs 0.7 s. (Not for JSON Lines: a `\u0000` escape is a NUL in the value only.)"""
+    return bool(data.translate(None, _NOT_C0_CONTROL)) or bool(_C1_CONTROL_UTF8.search(data))
+
+
 def _control_characters(col: Column, arr: pa.Array) -> tuple[pa.Array, np.ndarray, int]:
     """(values, rows refused, rows repaired): a text value holding a control character is
     refused, unless the column is free text: then the characters become U+FFFD."""
@@ -917,11 +937,14 @@ def _build(
     rejects: list[dict[str, Any]],
     warnings: list[str],
     json_values: dict[str, list[Any]] | None = None,
+    controls: bool = True,
 ) -> ParsedFile:
     """Coerce every kept column, collect rejections, drop rejected rows, hash, to pandas.
 
     `json_values` (JSONL only): the decoded values, so that a value of the wrong JSON type
     (a number where a date is due, "85%" where a number is due) is rejected and reported.
+    `controls` False: the file's bytes hold no control character (`_has_control_characters`),
+    so no value does; the text columns are not searched for one.
     """
     rows = strings.pop("__row").to_numpy() if "__row" in strings else row_numbers
     assert rows is not None
@@ -978,7 +1001,7 @@ def _build(
                 )
             )
             failed |= bad
-        if col.type == "text" and len(arr):
+        if col.type == "text" and len(arr) and controls:
             arr, refused, replaced = _control_characters(col, arr)
             rule = f"no_control_characters:{col.name}"
             if replaced:
