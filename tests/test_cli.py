@@ -98,3 +98,43 @@ def test_a_lake_of_another_checkout_is_a_clear_error_not_a_traceback(
     assert said.startswith(f"error: lake at {lake_server.endpoint} refuses our credentials")
     assert "it is not this checkout's lake" in said and str(lake_server.root) in said
     assert f"BUILDOUT_S3_ENDPOINT in {env_file}" in said
+
+
+def test_a_re_run_says_it_found_nothing_new_and_where_to_look_names_feeds_without_data_docs(
+    rt,  # type: ignore[no-untyped-def]
+    lake_server,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A week's line on a re-run says that no file was new (the rows are still the week's);
+    a first run's does not. "Where to look" names the feeds whose week has no Data Docs
+    (W38 delivers no reference file, and its hiring files repeat W37's bytes), so the list
+    is not silently shorter than the feeds."""
+    from buildout_tracker import registry
+    from buildout_tracker.pipeline import cycle
+    from tests.publish import helpers as h
+
+    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    h.deliver(rt.landing, h.W37)
+    h.deliver(rt.landing, h.W38)
+    first: list[str] = []
+    outcomes = cycle.run_weeks(rt, [h.W37, h.W38], echo=first.append)
+    again: list[str] = []
+    cycle.run_weeks(rt, [h.W38], echo=again.append)
+    week_lines = [line for line in first + again if line.startswith("  2026-W")]
+    assert len(week_lines) == 3, first + again
+    assert all("nothing new" not in line for line in week_lines[:2]), week_lines
+    assert "published" in week_lines[2] and "rows in" in week_lines[2], week_lines
+    assert "nothing new: every file was ingested by an earlier run" in week_lines[2]
+    assert week_lines[2].split("rows in")[0] == week_lines[1].split("rows in")[0], week_lines
+
+    capsys.readouterr()
+    cli.print_outcome_report(outcomes, rt, cli.Where(lake_server, rt.lake))
+    where = capsys.readouterr().out.split("Where to look", 1)[1]
+    docs = [line for line in where.splitlines() if line.startswith("  data docs")]
+    # W38's hiring files are W37's bytes again (duplicates, not validated again): no docs.
+    with_docs = [f for f in registry.NAMES if any(f"/{f}/index.html" in d for d in docs[:-1])]
+    assert with_docs == ["fx_rates", "procurement", "milestones"], docs
+    assert docs[-1] == "  data docs     none: reference, hiring (no file validated this week)", docs

@@ -186,6 +186,9 @@ def print_outcome_report(outcomes: list[Any], rt: Any, where: Any) -> None:
     ]
     for feed in docs:
         print(f"  data docs     {where(zones.data_docs_prefix(last.week, feed) + 'index.html')}")
+    undocumented = [f for f in registry.NAMES if f not in docs]
+    if undocumented:
+        print(f"  data docs     none: {', '.join(undocumented)} (no file validated this week)")
     if next(iter(rt.lake.iter("quarantine/")), None) is not None:
         print(f"  quarantine    {where('quarantine')}/")
     else:

@@ -65,7 +65,9 @@ def week_line(
     scorecard: Any | None,
     error: str | None,
 ) -> str:
-    """One line for a whole week: rows in and refused, blocked feeds, publication, RAG."""
+    """One line for a whole week: rows in and refused, blocked feeds, publication, RAG; and,
+    when this run found no file it had not seen before (a re-run), that it found nothing new
+    (the rows are the week's, whichever run ingested them)."""
     rows = sum(r.rows_in for r in reports.values())
     refused = sum(r.rows_quarantined for r in reports.values())
     files_refused = sum(r.count(QUARANTINED) for r in reports.values())
@@ -75,6 +77,10 @@ def week_line(
     blocked = [f for f, r in reports.items() if r.blocked]
     if blocked:
         parts.append("BLOCKED: " + ", ".join(blocked))
+    if not any(r.processed for r in reports.values()) and any(
+        r.delivered for r in reports.values()
+    ):
+        parts.append("nothing new: every file was ingested by an earlier run")
     head = f"{week}  " + ("published" if scorecard is not None else "NOT published")
     line = f"{head:<22} " + ", ".join(parts)
     if scorecard is not None:
