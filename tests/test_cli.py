@@ -7,6 +7,15 @@ import pytest
 from buildout_tracker import cli
 
 
+@pytest.fixture
+def here(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A run's var folder and working folder in tmp_path, as `make run` has them in a
+    checkout (the paths it prints are relative to the working folder)."""
+    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def test_a_bad_week_is_a_one_line_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in ("banana", "2026-W54", "2026-48", "2026-W48:2026-W47"):
         with pytest.raises(SystemExit) as exit_:
@@ -16,11 +25,10 @@ def test_a_bad_week_is_a_one_line_error_not_a_traceback(capsys: pytest.CaptureFi
 
 
 def test_every_path_make_run_prints_opens(
-    rt,  # type: ignore[no-untyped-def]
+    rt,
     lake_server,
-    tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    here,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     """`make run`'s "Where to look": every local path it prints exists on this machine (the
     templates with <table> / <feed> for every table and feed), on a first run and on a re-run
@@ -33,8 +41,6 @@ def test_every_path_make_run_prints_opens(
     from buildout_tracker.tables import TABLE_NAMES
     from tests.publish import helpers as h
 
-    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
     h.deliver(rt.landing, h.W37)
     for attempt in ("first", "re-run"):
         outcomes = cycle.run_weeks(rt, [h.W37], echo=lambda s: None)
@@ -56,7 +62,7 @@ def test_every_path_make_run_prints_opens(
             else:
                 paths = [path]
             for p in paths:
-                assert (tmp_path / p if not Path(p).is_absolute() else Path(p)).exists(), (
+                assert (here / p if not Path(p).is_absolute() else Path(p)).exists(), (
                     attempt,
                     label,
                     p,
@@ -101,11 +107,10 @@ def test_a_lake_of_another_checkout_is_a_clear_error_not_a_traceback(
 
 
 def test_a_re_run_says_it_found_nothing_new_and_where_to_look_names_feeds_without_data_docs(
-    rt,  # type: ignore[no-untyped-def]
+    rt,
     lake_server,
-    tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    here,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     """A week's line on a re-run says that no file was new (the rows are still the week's);
     a first run's does not. "Where to look" names the feeds whose week has no Data Docs
@@ -115,8 +120,6 @@ def test_a_re_run_says_it_found_nothing_new_and_where_to_look_names_feeds_withou
     from buildout_tracker.pipeline import cycle
     from tests.publish import helpers as h
 
-    monkeypatch.setenv("BUILDOUT_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
     h.deliver(rt.landing, h.W37)
     h.deliver(rt.landing, h.W38)
     first: list[str] = []
