@@ -141,9 +141,10 @@ def scheduled_runs_done(api: Api) -> bool:
 
     A test delivers and triggers its own weeks only after this. Otherwise that latest week's
     events and the test's arrive on the same assets while a publication holds the DAG's one
-    active run, and on SQLite Airflow 3.3 can drop the later ones: its queue row for an
-    asset keeps the first event's time, the run it creates takes the events up to that
-    time, and the row is deleted (apache/airflow#56050, and the SQLite path in #62501). Seen
+    active run, and Airflow 3.3 can drop the later ones: its queue row for an asset keeps
+    the first event's time (SQLite's merge and Postgres' insert-or-nothing alike), the run
+    it creates takes the events up to that time, and the row is deleted
+    (apache/airflow#56050). Seen
     once in CI (2026-12-04): W37's five events were consumed by no run, so W37 never
     published. The product's answer to a lost event is the Monday fallback or a publish run
     with `week`; the test must not depend on the wall clock's week at all."""
