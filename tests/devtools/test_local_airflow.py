@@ -384,15 +384,23 @@ def test_taken_default_port_task_logs_through_the_api_then_down_kills_running_ta
 def test_backfill_create_runs_one_ingest_per_week_of_the_range(sandbox: Sandbox) -> None:
     """`airflow backfill create` over a date range: one run per ISO week, each processing
     the week of its data interval (never the clock), executed by the real scheduler."""
+    from buildout_tracker import registry
     from buildout_tracker.lake import Bucket, make_client
     from buildout_tracker.settings import S3Settings
     from tests.ingest import builders as b
+    from tests.pipeline.test_scheduled_publication import Api, scheduled_runs_done, wait_for
 
     info = local_airflow.up(
         api_port=sandbox.api_port, env_file=sandbox.env_file, timeout=150, quiet=True
     )
     landing = Bucket("buildout-landing", make_client(S3Settings.from_env()))
     lake = Bucket("buildout-lake", make_client(S3Settings.from_env()))
+    # The runs the scheduler starts on its own (the wall clock's latest week) end first: a
+    # `backfill create` retried on a busy SQLite file removes its half-made runs, and a
+    # scheduler loop holding them then stopped on a StaleDataError (CI, 2026-12-04).
+    api = Api(info.url, info.password or "")
+    api.wait_parsed((*registry.INGEST_DAGS, registry.PUBLISH_DAG))
+    wait_for("the scheduled runs of the latest week done", lambda: scheduled_runs_done(api))
     # Mondays of 2026-W45 and 2026-W46 (closed weeks); the second delivery adds a site.
     landing.put_bytes("reference/2026-11-02/sites.csv", b.sites_csv(["DC-SG-01"]))
     landing.put_bytes("reference/2026-11-09/sites.csv", b.sites_csv(["DC-SG-01", "DC-SG-02"]))
