@@ -7,7 +7,9 @@ ingests publish their week once the last of them is done, and a later ingest of 
 re-run, a late file, a correction after `make supersede`) publishes that week again, and
 only it. On Mondays 12:00 UTC a fallback publishes the week that just closed if its ingests
 did not (a feed whose DAG did not run cannot stall the week: its areas are grey), unless an
-ingest of it is still queued or running. Trigger with `week` (ISO week, e.g. 2026-W48) to
+ingest of it is still queued or running. Either way the run also publishes every week
+ingested since its publication: Airflow can drop asset events (apache/airflow#56050), and
+the run's log names the weeks it recovered. Trigger with `week` (ISO week, e.g. 2026-W48) to
 publish a week by hand (a week that has not closed needs `force`; a withdrawn week is
 published again only this way).
 

@@ -83,8 +83,11 @@ def state_meta(name: str, week: str) -> str:
     return f"state/{name}/week={week}/_meta.json"
 
 
+FEED_REPORTS_PREFIX = "reports/feeds/"
+
+
 def feed_report(feed: str, week: str) -> str:
-    return f"reports/feeds/week={week}/{feed}.json"
+    return f"{FEED_REPORTS_PREFIX}week={week}/{feed}.json"
 
 
 def table_prefix(table: str, week: str) -> str:

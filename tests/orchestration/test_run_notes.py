@@ -47,13 +47,15 @@ def test_publish_note_gives_the_colours_that_matter() -> None:
         {"week": "2026-W48", "rag": {"program": "amber", "chip_development": "red",
                                      "data_centers": "amber", "ai_software": "green"}},
         {"week": "2026-W49", "skipped": "no feed has delivered anything"},
+        {"week": "2026-W40", "failed": "audit failed for 2026-W40, nothing published: x"},
     ]  # fmt: skip
     note = run_notes.note_for(
         "publish_tables_weekly", "2026-W48", {"publish_weekly_tables": results}, failed=False
     )
     assert note == (
         "2026-W48: published; program amber, chip_development red, data_centers amber; "
-        "2026-W49: not published (no feed has delivered anything)"
+        "2026-W49: not published (no feed has delivered anything); "
+        "2026-W40: publication failed (audit failed for 2026-W40, nothing published: x)"
     )
     assert run_notes.OURS.match(note)
     assert run_notes.note_for("some_other_dag", "2026-W48", {}, failed=False) is None

@@ -198,3 +198,65 @@ def test_a_weeks_ingests_publish_it_and_a_re_run_of_one_feed_republishes_only_it
     publish_runs = api.call(f"/api/v2/dags/{registry.PUBLISH_DAG}/dagRuns?limit=50")["dag_runs"]
     notes = [r.get("note") or "" for r in publish_runs if r["dag_run_id"] == again]
     assert notes and notes[0].startswith(f"{W37}: published; program "), publish_runs
+
+
+def test_a_week_whose_event_airflow_drops_is_published_by_the_next_run(
+    airflow: tuple[Api, Bucket, Bucket],
+) -> None:
+    """Airflow 3.3 drops an asset's second queued event (apache/airflow#56050), reproduced:
+    while a publication of W38 holds the publishing DAG's one active run (it waits on a
+    lease the test holds), hiring is ingested again for W38 and then for W37 (the documented
+    recovery of a blocked week).
+    The hiring asset's queue row keeps the first event's time, so the run made when the
+    publisher is free takes W38's event only. That run publishes W37 all the same: its
+    hiring report is newer than its manifest (`steps.Publications.behind`)."""
+    from buildout_tracker.publish import lease
+
+    api, landing, lake = airflow
+    for week in (W37, W38):
+        h.deliver(landing, week)
+        runs = {dag_id: api.trigger(dag_id, week) for dag_id in registry.INGEST_DAGS}
+        for dag_id, run_id in runs.items():
+            wait_for(f"{dag_id} {week} done", lambda d=dag_id, r=run_id: (
+                api.run(d, r)["state"] == "success"))  # fmt: skip
+        wait_for(f"{week} published", lambda w=week: manifest_run(lake, w))
+    for _ in range(2):
+        wait_for("no publication queued or running", lambda: publications_settled(api))
+        time.sleep(10)
+    before = manifest_run(lake, W37)
+
+    now = time.time()
+    lake.put_json(lease.lease_key(W38), {
+        "week": W38, "owner": "test@another-host:1:hold", "taken_or_renewed_at": now,
+        "expires_at": now + 800,
+    })  # fmt: skip
+    hold = api.trigger(registry.PUBLISH_DAG, W38)
+    task = f"/api/v2/dags/{registry.PUBLISH_DAG}/dagRuns/{urllib.parse.quote(hold)}/taskInstances"
+    wait_for("the held publication waiting on its lease", lambda: any(
+        t["task_id"] == "publish_weekly_tables" and t["state"] == "running"
+        for t in api.call(task)["task_instances"]))  # fmt: skip
+
+    first = api.trigger("ingest_hiring_weekly", W38)
+    wait_for(
+        "hiring W38 done", lambda: api.run("ingest_hiring_weekly", first)["state"] == "success"
+    )
+    second = api.trigger("ingest_hiring_weekly", W37)
+    wait_for(
+        "hiring W37 done", lambda: api.run("ingest_hiring_weekly", second)["state"] == "success"
+    )
+    assert api.run(registry.PUBLISH_DAG, hold)["state"] == "running"  # still held
+
+    lake.delete([lease.lease_key(W38)])
+    wait_for("the held publication done", lambda: api.run(registry.PUBLISH_DAG, hold)["state"]
+             in ("success", "failed"))  # fmt: skip
+    by = wait_for("W37 republished", lambda: (r := manifest_run(lake, W37)) != before and r)
+    assert by.startswith("asset_triggered__"), by
+    # The run that published W37 was started by W38's hiring event alone.
+    path = (
+        f"/api/v2/dags/{registry.PUBLISH_DAG}/dagRuns/{urllib.parse.quote(by)}/upstreamAssetEvents"
+    )
+    weeks = {(e.get("extra") or {}).get("week") for e in api.call(path)["asset_events"]}
+    assert weeks == {W38}, (
+        f"{weeks}: Airflow took W37's event this time (apache/airflow#56050 fixed?), so this "
+        "test no longer shows a dropped event's week recovered"
+    )

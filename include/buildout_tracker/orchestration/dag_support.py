@@ -152,40 +152,80 @@ def publish_weeks(context: Any) -> list[str]:
       DAG did not run cannot stall it, unless it is published already, nothing of it was
       ingested, or one of its ingest runs is still queued or running (their events will
       publish it).
+    - With either of the last two, every week ingested since its publication
+      (`steps.Publications.behind`): Airflow 3.3 can drop an asset's later events while
+      this DAG's run is busy (apache/airflow#56050), and those weeks would stay unpublished.
+      An event's week that such a run published already from the same reports is not
+      published again (`Publications.current`).
     """
     from airflow.sdk.exceptions import AirflowSkipException
 
+    from buildout_tracker import zones
     from buildout_tracker.pipeline.runtime import Runtime
-    from buildout_tracker.pipeline.steps import ingested_feeds, ready_to_publish
+    from buildout_tracker.pipeline.steps import Publications, ingested_feeds, ready_to_publish
     from buildout_tracker.weeks import parse_week
 
     if (context.get("params") or {}).get("week"):
         return [checked_week(context)]
     rt = Runtime.from_airflow(context["run_id"])
-    events = [e for es in (context.get("triggering_asset_events") or {}).values() for e in es]
-    weeks = {str((e.extra or {}).get("week")) for e in events if (e.extra or {}).get("week")}
+    events = _events(context)
+    publications = Publications.listed(rt.lake)
+    missed = publications.behind(rt.lake)
+    own: list[str] = []
     if events:
+        weeks = _event_weeks(events)
         if not weeks:
             raise AirflowSkipException("the triggering events name no week: nothing to publish")
-        ready = sorted((w for w in weeks if ready_to_publish(rt.lake, w)), key=parse_week)
-        if not ready:
-            raise AirflowSkipException(
-                f"{', '.join(sorted(weeks))}: waiting for the other feeds' ingests of the week"
-            )
-        return ready
-    from buildout_tracker import zones
-
-    week = previous_week_of(context.get("logical_date") or context.get("run_after"))
-    if rt.lake.exists(zones.manifest_key(week)):
-        raise AirflowSkipException(f"{week} is published already (by its ingests' events)")
-    if not ingested_feeds(week, rt):
-        raise AirflowSkipException(f"no feed has been ingested for {week} yet: nothing to publish")
-    busy = _ingests_in_flight(context, week)
-    if busy:
-        raise AirflowSkipException(
-            f"{week}: {', '.join(busy)} still queued or running: their events will publish it"
+        ready = [w for w in weeks if ready_to_publish(rt.lake, w)]
+        # A week an earlier run published from these same reports (it was behind then).
+        own = [w for w in ready if not publications.current(rt.lake, w)]
+        why = (
+            f"{', '.join(sorted(ready))}: published already from the reports as they are"
+            if ready
+            else f"{', '.join(sorted(weeks))}: waiting for the other feeds' ingests of the week"
         )
-    return [week]
+    else:
+        week = previous_week_of(context.get("logical_date") or context.get("run_after"))
+        busy = _ingests_in_flight(context, week)
+        if busy:
+            missed = [w for w in missed if w != week]  # its ingests' events will publish it
+            why = f"{week}: {', '.join(busy)} still queued or running: their events will publish it"
+        elif rt.lake.exists(zones.manifest_key(week)):
+            why = f"{week} is published already (by its ingests' events)"
+        elif not ingested_feeds(week, rt):
+            why = f"no feed has been ingested for {week} yet: nothing to publish"
+        else:
+            own = [week]
+    recovered = sorted(set(missed) - set(own), key=parse_week)
+    if recovered:
+        log.warning(
+            "%s: ingested since last published (or never published), and this run's events "
+            "do not name them (Airflow may drop asset events: apache/airflow#56050): "
+            "published by this run",
+            ", ".join(recovered),
+        )
+    if not own and not recovered:
+        raise AirflowSkipException(why)
+    return sorted({*own, *recovered}, key=parse_week)
+
+
+def _events(context: Any) -> list[Any]:
+    return [e for es in (context.get("triggering_asset_events") or {}).values() for e in es]
+
+
+def _event_weeks(events: list[Any]) -> set[str]:
+    return {str((e.extra or {}).get("week")) for e in events if (e.extra or {}).get("week")}
+
+
+def _own_weeks(context: Any) -> set[str]:
+    """The weeks the run itself names (its `week`, its events' weeks, or the cron fallback's
+    week): any other week it publishes is one `publish_weeks` recovered."""
+    if (context.get("params") or {}).get("week"):
+        return {run_week(context)}
+    events = _events(context)
+    if events:
+        return _event_weeks(events)
+    return {previous_week_of(context.get("logical_date") or context.get("run_after"))}
 
 
 def _ingests_in_flight(context: Any, week: str) -> list[str]:
@@ -236,29 +276,46 @@ def publish_and_emit(weeks: list[str], asset: Any) -> list[dict[str, Any]]:
     """The body of the publish task: each week published (or skipped with why), and the
     weeks' RAG and row counts put on the curated asset event."""
     from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowFailException
 
     from buildout_tracker.orchestration.lineage import recorded
     from buildout_tracker.pipeline.runtime import Runtime
-    from buildout_tracker.pipeline.steps import NothingToPublish, run_publish_task
+
+    context = get_current_context()
+    explicit = bool((context.get("params") or {}).get("week"))
+    with recorded(Runtime.from_airflow(context["run_id"])) as rt:  # OpenLineage, when configured
+        results = publish_each(weeks, _own_weeks(context), rt, explicit)
+    extra: dict[str, Any] = {"weeks": weeks, "published": results}
+    context["outlet_events"][asset].extra = extra
+    return results
+
+
+def publish_each(weeks: list[str], own: set[str], rt: Any, explicit: bool) -> list[dict[str, Any]]:
+    """Each week published, or skipped with why; then the run fails (no retry: nothing a
+    retry changes) if a week of its own (`own`) failed its audit or lacks an FX rate. The
+    other weeks are published all the same. A week the run recovered (`publish_weeks`)
+    fails no run: its failure is logged and alerted once, and every later run tries it
+    again until its inputs are fixed."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from buildout_tracker.pipeline import steps
     from buildout_tracker.publish import AuditFailed
     from buildout_tracker.publish.withdraw import WeekWithdrawn
     from buildout_tracker.tables.definitions import MissingFxRate
 
-    context = get_current_context()
-    explicit = bool((context.get("params") or {}).get("week"))
-    results = []
-    with recorded(Runtime.from_airflow(context["run_id"])) as rt:  # OpenLineage, when configured
-        for week in weeks:
-            try:
-                results.append(run_publish_task(week, context["run_id"], rt=rt, explicit=explicit))
-            except (NothingToPublish, WeekWithdrawn) as exc:
-                log.warning("%s not published: %s", week, exc)
-                results.append({"week": week, "skipped": str(exc)})
-            except (AuditFailed, MissingFxRate) as exc:  # no retry changes the week's inputs
-                raise AirflowFailException(str(exc)) from None
-    extra: dict[str, Any] = {"weeks": weeks, "published": results}
-    context["outlet_events"][asset].extra = extra
+    results, failed = [], []
+    for week in weeks:
+        try:
+            results.append(steps.run_publish_task(week, rt.run_id, rt=rt, explicit=explicit))
+        except (steps.NothingToPublish, WeekWithdrawn) as exc:
+            log.warning("%s not published: %s", week, exc)
+            results.append({"week": week, "skipped": str(exc)})
+        except (AuditFailed, MissingFxRate) as exc:
+            log.error("%s not published: %s", week, exc)
+            results.append({"week": week, "failed": str(exc)})
+            if week in own:
+                failed.append(str(exc))
+    if failed:
+        raise AirflowFailException("; ".join(failed))
     return results
 
 

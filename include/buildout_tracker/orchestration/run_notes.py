@@ -55,6 +55,9 @@ def publish_note(week: str, results: Any, failed: bool) -> str:
         if r.get("skipped"):
             parts.append(f"{r.get('week')}: not published ({r['skipped']})")
             continue
+        if r.get("failed"):  # a week the run recovered (`dag_support.publish_each`)
+            parts.append(f"{r.get('week')}: publication failed ({r['failed']})")
+            continue
         rag = r.get("rag") or {}
         worse = [f"{a} {c}" for a, c in sorted(rag.items()) if a != "program" and c != "green"]
         parts.append(

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +311,76 @@ def ready_to_publish(lake: Bucket, week: str) -> bool:
         for feed in registry.STATUS_FEEDS
         for name in registry.feed(feed).states
     ) and all(lake.exists(zones.feed_report(feed, week)) for feed in registry.STATUS_FEEDS)
+
+
+# A publication written less than this after a report of its week may have read the report
+# before that write (a publication takes seconds): such weeks have their inputs compared.
+_PUBLISHED_WHILE_INGESTING = timedelta(minutes=10)
+_REPORT_KEY = re.compile(r"^reports/feeds/week=(\d{4}-W\d{2})/[^/]+\.json$")
+_MANIFEST_KEY = re.compile(r"^curated/_manifests/week=(\d{4}-W\d{2})\.json$")
+
+
+@dataclass
+class Publications:
+    """When each week's feed reports and its manifest were last written (the S3 server's
+    `LastModified`): which weeks are published from their reports as they are now.
+
+    Airflow 3.3's asset queue keeps one entry per asset and can drop an asset's later events
+    while the publishing DAG's run is busy (apache/airflow#56050; README, "Backfills"): the
+    publishing DAG publishes the weeks behind as well as its events' weeks, and skips an
+    event's week that an earlier run has published from the same reports."""
+
+    reported: dict[str, datetime]  # week -> its latest feed report's time
+    published: dict[str, datetime]  # week -> its manifest's time
+
+    @classmethod
+    def listed(cls, lake: Bucket) -> Publications:
+        """Two listings: the feed reports and the manifests."""
+        reported: dict[str, datetime] = {}
+        for key, at in lake.last_modified(zones.FEED_REPORTS_PREFIX).items():
+            if m := _REPORT_KEY.match(key):
+                reported[m[1]] = max(at, reported.get(m[1], at))
+        published: dict[str, datetime] = {}
+        for key, at in lake.last_modified(zones.MANIFESTS_PREFIX).items():
+            if m := _MANIFEST_KEY.match(key):
+                published[m[1]] = at
+        return cls(reported, published)
+
+    def current(self, lake: Bucket, week: str) -> bool:
+        """The week's manifest was written after every feed report of the week, and from
+        them: when a report is at most 10 minutes older than the manifest, the manifest's
+        `inputs` must name the reports' files (a publication may have read a report just
+        before a re-run replaced it)."""
+        from buildout_tracker.publish.inputs import input_files
+
+        at, report = self.published.get(week), self.reported.get(week)
+        if at is None:
+            return False
+        if report is None or report < at - _PUBLISHED_WHILE_INGESTING:
+            return True
+        if report > at:
+            return False
+        manifest = lake.get_json_or_none(zones.manifest_key(week))
+        return manifest is not None and manifest.get("inputs") == input_files(lake, week)
+
+    def behind(self, lake: Bucket) -> list[str]:
+        """Weeks ingested since their publication, oldest first: every feed has run
+        (`ready_to_publish`), something was delivered, the week is not withdrawn, and it is
+        not `current` (never published, or a feed report written since)."""
+        out = []
+        for week in sorted(self.reported, key=parse_week):
+            if self.current(lake, week) or not ready_to_publish(lake, week):
+                continue
+            if withdrawal_in_force(lake, week) is not None:
+                continue
+            if any(st.delivered for st in feed_statuses(lake, week).values()):
+                out.append(week)  # else never published (`NothingToPublish`)
+        return out
+
+
+def weeks_behind(lake: Bucket) -> list[str]:
+    """`Publications.behind` of the lake as it is now."""
+    return Publications.listed(lake).behind(lake)
 
 
 def run_ingest_task(feed: str, week: str, run_id: str, rt: Runtime | None = None) -> dict[str, Any]:
