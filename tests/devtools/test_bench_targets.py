@@ -71,6 +71,10 @@ def test_floors_counts_a_real_week_and_measures_each_cost_alone(
     assert result["floor_total_s"] == pytest.approx(floor["s3"] + floor["gx"] + floor["files"])
     assert floor["s3"] == pytest.approx(week["s3_requests"] * result["put_ms"] / 1e3)
     assert f"2026-W48: {week['seconds']:.1f} s measured" in out
+    cpu = result["request_cpu_ms"]
+    assert set(cpu) == {"boto3_put", "signed_put", "boto3_get", "signed_get"}
+    assert all(ms > 0 for ms in cpu.values())
+    assert "client CPU of one small request, boto3 / signed by botocore" in out
     assert not list((tmp_path / "lake-floors-small").glob("**/bench-floors/*"))
 
 

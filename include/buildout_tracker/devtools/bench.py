@@ -20,7 +20,9 @@ compared against, measured in the same process.
   BENCH_PROFILE_WEEKS=2025-W01:2025-W03`; prints the top entries by cumulative and own time
   and keeps the profile in var/bench/profile-<scale>.out (`python -m pstats` reads it).
 - `floors` (not part of `all`): what a large week costs at the least as it is built now, each
-  part measured alone on the same machine and lake server: one small S3 request, one GX run
+  part measured alone on the same machine and lake server: one small S3 request (and its
+  client CPU through boto3 beside the same request signed by botocore and sent by urllib3
+  alone, in alternating rounds: what a thinner client would save), one GX run
   of a site report's suite, one site report's parse and row checks, GX's import; multiplied
   by how many of each a large week makes (counted while two large weeks run), beside the
   weeks' measured time. `BENCH_FLOOR_WEEKS` (default 2025-W01:2025-W02), `BENCH_FLOOR_SCALE`
@@ -460,6 +462,7 @@ def bench_floors(repeats: int = 200) -> dict[str, Any]:
         concurrently(lambda k: lake.put_bytes(k, body), keys)  # the folder exists by now
         put_together_s = (time.perf_counter() - t0) / repeats
         lake.delete_prefix("bench-floors/")
+        out["request_cpu_ms"] = _request_cpu(lake, body, repeats)
 
         # One site report: its parse and row checks, and one GX run of its suite, alone.
         week = weeks[-1]
@@ -505,6 +508,11 @@ def bench_floors(repeats: int = 200) -> dict[str, Any]:
     )  # fmt: skip
     print(f"  one small S3 request: PUT {put_s * 1e3:.1f} ms, GET {get_s * 1e3:.1f} ms, "
           f"PUT 8 at a time {put_together_s * 1e3:.1f} ms each")  # fmt: skip
+    cpu = out["request_cpu_ms"]
+    print(f"  client CPU of one small request, boto3 / signed by botocore and sent by urllib3 "
+          f"alone: PUT {cpu['boto3_put']:.2f} / {cpu['signed_put']:.2f} ms, GET "
+          f"{cpu['boto3_get']:.2f} / {cpu['signed_get']:.2f} ms (ratio "
+          f"{cpu['boto3_put'] / cpu['signed_put']:.2f}, {cpu['boto3_get'] / cpu['signed_get']:.2f})")  # fmt: skip
     print(f"  one site report ({len(parsed.frame)} rows): parse and row checks "
           f"{file_s * 1e3:.1f} ms; one GX run of its suite {gx_s:.3f} s; GX import "
           f"{gx_import_s:.1f} s with its context (once a process)")  # fmt: skip
@@ -513,6 +521,59 @@ def bench_floors(repeats: int = 200) -> dict[str, Any]:
           f"{floor['gx']:.1f} s + {last['files']} files {floor['files']:.1f} s = "
           f"{out['floor_total_s']:.1f} s")  # fmt: skip
     return out
+
+
+def _request_cpu(lake: Any, body: bytes, repeats: int) -> dict[str, float]:
+    """Client CPU (ms) of one small PUT and GET through the lake's boto3 client, and of the
+    same request signed by botocore's SigV4 signer and sent on a urllib3 pool alone (what a
+    thinner client for small objects would cost: no event hooks, no endpoint rules, no
+    response parsing), in alternating rounds on the same server. A measurement for a
+    decision (README, Benchmarks), not a client the pipeline uses: it has no retries, no
+    encryption headers and path-style addresses only."""
+    import hashlib
+
+    import urllib3
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    client = lake.client
+    signer = S3SigV4Auth(
+        client._request_signer._credentials.get_frozen_credentials(), "s3", client.meta.region_name
+    )
+    pool = urllib3.PoolManager(maxsize=4)
+    base = f"{client.meta.endpoint_url.rstrip('/')}/{lake.name}/bench-floors/signed-"
+
+    def send(method: str, key: str, data: bytes = b"") -> bytes:
+        headers = {"X-Amz-Content-SHA256": hashlib.sha256(data).hexdigest()}
+        request = AWSRequest(method, base + key, data=data or None, headers=headers)
+        signer.add_auth(request)
+        answer = pool.request(method, base + key, body=data or None, headers=dict(request.headers))
+        if answer.status != 200:
+            raise RuntimeError(f"{method} {key}: HTTP {answer.status}")
+        return bytes(answer.data)
+
+    def boto3_put(k: str) -> None:
+        lake.put_bytes(f"bench-floors/boto3-{k}", body)
+
+    def boto3_get(k: str) -> None:
+        lake.get_bytes(f"bench-floors/boto3-{k}")
+
+    kinds: dict[str, Callable[[str], Any]] = {
+        "boto3_put": boto3_put,
+        "signed_put": lambda k: send("PUT", k, body),
+        "boto3_get": boto3_get,
+        "signed_get": lambda k: send("GET", k),
+    }
+    assert (send("PUT", "check", body), send("GET", "check")) == (b"", body)
+    spent = dict.fromkeys(kinds, 0.0)
+    for _ in range(3):
+        for name, call in kinds.items():
+            t0 = time.process_time()
+            for i in range(repeats):
+                call(f"{i:04d}")
+            spent[name] += time.process_time() - t0
+    lake.delete_prefix("bench-floors/")
+    return {name: 1e3 * s / (3 * repeats) for name, s in spent.items()}
 
 
 # Each issue's target beside the figure `make bench` measured: (bench, what, figure, target,
