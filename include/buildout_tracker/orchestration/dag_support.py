@@ -293,8 +293,9 @@ def publish_each(weeks: list[str], own: set[str], rt: Any, explicit: bool) -> li
     """Each week published, or skipped with why; then the run fails (no retry: nothing a
     retry changes) if a week of its own (`own`) failed its audit or lacks an FX rate. The
     other weeks are published all the same. A week the run recovered (`publish_weeks`)
-    fails no run: its failure is logged and alerted once, and every later run tries it
-    again until its inputs are fixed."""
+    fails no run: its failure is logged and named in the run's note (a failed audit is also
+    alerted, once, as any is), and every later run tries it again until its inputs are
+    fixed."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from buildout_tracker.pipeline import steps
