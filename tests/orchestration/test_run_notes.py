@@ -61,10 +61,31 @@ def test_publish_note_gives_the_colours_that_matter() -> None:
     assert run_notes.note_for("some_other_dag", "2026-W48", {}, failed=False) is None
 
 
+def test_a_skipped_publication_says_which_weeks_and_why() -> None:
+    skipped = {"weeks": ["2026-W48"], "reason": "published already from the reports as they are"}
+    note = run_notes.note_for(
+        "publish_tables_weekly", "unknown week", {"skipped": skipped}, failed=False
+    )
+    assert note == "2026-W48: not published (published already from the reports as they are)"
+    assert run_notes.OURS.match(note)
+    none = {"weeks": [], "reason": "the triggering events name no week: nothing to publish"}
+    note = run_notes.note_for("publish_tables_weekly", "unknown week", {"skipped": none}, False)
+    assert note == "nothing published (the triggering events name no week: nothing to publish)"
+    # A failed run's note does not take a skip's reason.
+    assert (
+        run_notes.note_for("publish_tables_weekly", "2026-W48", {"skipped": skipped}, failed=True)
+        == "2026-W48: publication failed"
+    )
+
+
 def test_week_of_a_run() -> None:
     assert run_notes.week_of_run(SimpleNamespace(conf={"week": "2026-W40"})) == "2026-W40"
     scheduled = SimpleNamespace(conf={}, data_interval_start=datetime(2026, 11, 23, 6, tzinfo=UTC))
     assert run_notes.week_of_run(scheduled) == "2026-W48"
+    # The publisher's Monday cron run (2026-11-30 12:00) is about the week that just closed.
+    monday = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    cron = SimpleNamespace(dag_id="publish_tables_weekly", conf={}, data_interval_start=monday)
+    assert run_notes.week_of_run(cron) == "2026-W48"
 
 
 def test_an_operators_note_is_kept() -> None:

@@ -84,9 +84,13 @@ def test_weeks_never_to_publish_automatically_are_not_behind(rt: pipeline.Runtim
 class _Ti:
     def __init__(self, busy: set[str]) -> None:
         self.busy = busy
+        self.pushed: dict[str, Any] = {}
 
     def get_dr_count(self, dag_id: str, logical_dates: list[Any], states: list[str]) -> int:
         return int(dag_id in self.busy)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
 
 
 def _context(*, events: list[str] | None = None, busy: set[str] = frozenset()) -> dict[str, Any]:
@@ -121,9 +125,14 @@ def test_a_publishing_run_publishes_its_events_weeks_and_the_weeks_behind(
     publish(rt, W37)
     with pytest.raises(AirflowSkipException, match="waiting for the other feeds"):
         dag_support.publish_weeks(_context(events=[W38]))
-    # W37's own events, queued behind the run that recovered it: published already.
+    # W37's own events, queued behind the run that recovered it: published already. The
+    # run's note says so (`run_notes.publish_note` reads the XCom).
+    context = _context(events=[W37])
     with pytest.raises(AirflowSkipException, match="W37: published already from the reports"):
-        dag_support.publish_weeks(_context(events=[W37]))
+        dag_support.publish_weeks(context)
+    assert context["ti"].pushed == {
+        "skipped": {"weeks": [W37], "reason": "published already from the reports as they are"}
+    }
     steps.ingest_feed(rt, "hiring", W38)
     assert dag_support.publish_weeks(_context(events=[W38])) == [W38]
 
@@ -133,6 +142,11 @@ def test_a_publishing_run_publishes_its_events_weeks_and_the_weeks_behind(
     busy = {"ingest_hiring_weekly"}
     assert dag_support.publish_weeks(_context(busy=busy)) == [W37]
     assert dag_support.publish_weeks(_context()) == [W37, W38]
+    publish(rt, W37)
+    context = _context(busy=busy)
+    with pytest.raises(AirflowSkipException, match="W38: ingest_hiring_weekly still queued"):
+        dag_support.publish_weeks(context)
+    assert context["ti"].pushed["skipped"]["weeks"] == [W38]
 
 
 def test_a_failed_week_fails_the_run_only_when_the_run_named_it(

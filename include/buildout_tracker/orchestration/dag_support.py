@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from buildout_tracker import registry, settings
 from buildout_tracker.weeks import week_key, week_of_interval_start
@@ -158,8 +158,6 @@ def publish_weeks(context: Any) -> list[str]:
       An event's week that such a run published already from the same reports is not
       published again (`Publications.current`).
     """
-    from airflow.sdk.exceptions import AirflowSkipException
-
     from buildout_tracker import zones
     from buildout_tracker.pipeline.runtime import Runtime
     from buildout_tracker.pipeline.steps import Publications, ingested_feeds, ready_to_publish
@@ -173,27 +171,28 @@ def publish_weeks(context: Any) -> list[str]:
     missed = publications.behind(rt.lake)
     own: list[str] = []
     if events:
-        weeks = _event_weeks(events)
+        weeks = sorted(_event_weeks(events), key=parse_week)
         if not weeks:
-            raise AirflowSkipException("the triggering events name no week: nothing to publish")
+            _skip(context, [], "the triggering events name no week: nothing to publish")
         ready = [w for w in weeks if ready_to_publish(rt.lake, w)]
         # A week an earlier run published from these same reports (it was behind then).
         own = [w for w in ready if not publications.current(rt.lake, w)]
-        why = (
-            f"{', '.join(sorted(ready))}: published already from the reports as they are"
+        considered, why = (
+            (ready, "published already from the reports as they are")
             if ready
-            else f"{', '.join(sorted(weeks))}: waiting for the other feeds' ingests of the week"
+            else (weeks, "waiting for the other feeds' ingests of the week")
         )
     else:
         week = previous_week_of(context.get("logical_date") or context.get("run_after"))
+        considered = [week]
         busy = _ingests_in_flight(context, week)
         if busy:
             missed = [w for w in missed if w != week]  # its ingests' events will publish it
-            why = f"{week}: {', '.join(busy)} still queued or running: their events will publish it"
+            why = f"{', '.join(busy)} still queued or running: their events will publish it"
         elif rt.lake.exists(zones.manifest_key(week)):
-            why = f"{week} is published already (by its ingests' events)"
+            why = "published already (by its ingests' events)"
         elif not ingested_feeds(week, rt):
-            why = f"no feed has been ingested for {week} yet: nothing to publish"
+            why = "no feed has been ingested for it yet: nothing to publish"
         else:
             own = [week]
     recovered = sorted(set(missed) - set(own), key=parse_week)
@@ -205,8 +204,19 @@ def publish_weeks(context: Any) -> list[str]:
             ", ".join(recovered),
         )
     if not own and not recovered:
-        raise AirflowSkipException(why)
+        _skip(context, considered, why)
     return sorted({*own, *recovered}, key=parse_week)
+
+
+def _skip(context: Any, weeks: list[str], why: str) -> NoReturn:
+    """Skip the run, saying why in its log and, through the XCom `skipped` (the run's note,
+    `run_notes.publish_note`), in the UI: the weeks it looked at and why none is published."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    ti = context.get("ti") or context.get("task_instance")
+    if ti is not None:
+        ti.xcom_push(key="skipped", value={"weeks": weeks, "reason": why})
+    raise AirflowSkipException(f"{', '.join(weeks)}: {why}" if weeks else why)
 
 
 def _events(context: Any) -> list[Any]:

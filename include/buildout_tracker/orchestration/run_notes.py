@@ -45,8 +45,13 @@ def ingest_note(dag_id: str, week: str, summaries: dict[str, Any], failed: bool)
     return head + ("; run failed" if failed and "BLOCKED" not in head else "")
 
 
-def publish_note(week: str, results: Any, failed: bool) -> str:
+def publish_note(week: str, results: Any, failed: bool, skipped: Any = None) -> str:
     if not isinstance(results, list) or not results:
+        if not failed and isinstance(skipped, dict) and skipped.get("reason"):
+            # `dag_support.publish_weeks` skipped the run: the weeks it looked at, and why.
+            weeks = ", ".join(str(w) for w in skipped.get("weeks") or [])
+            return f"{weeks}: not published ({skipped['reason']})" if weeks else (
+                f"nothing published ({skipped['reason']})")  # fmt: skip
         return f"{week}: " + ("publication failed" if failed else "nothing published")
     parts = []
     for r in results:
@@ -72,7 +77,8 @@ def note_for(dag_id: str, week: str, values: dict[str, Any], failed: bool) -> st
     if dag_id in registry.INGEST_DAGS:
         return ingest_note(dag_id, week, values, failed)[:NOTE_LIMIT]
     if dag_id == registry.PUBLISH_DAG:
-        return publish_note(week, values.get("publish_weekly_tables"), failed)[:NOTE_LIMIT]
+        results, skipped = values.get("publish_weekly_tables"), values.get("skipped")
+        return publish_note(week, results, failed, skipped)[:NOTE_LIMIT]
     return None
 
 
@@ -81,7 +87,14 @@ def week_of_run(dag_run: Any) -> str:
     if conf.get("week"):
         return str(conf["week"])
     start = getattr(dag_run, "data_interval_start", None) or getattr(dag_run, "logical_date", None)
-    return week_of_interval_start(start) if start is not None else "unknown week"
+    if start is None:
+        return "unknown week"
+    if getattr(dag_run, "dag_id", None) == registry.PUBLISH_DAG:
+        # The publisher's Monday cron run is about the week that has just closed.
+        from buildout_tracker.orchestration.dag_support import previous_week_of
+
+        return previous_week_of(start)
+    return week_of_interval_start(start)
 
 
 def _xcom_values(dag_run: Any) -> dict[str, Any]:
@@ -93,7 +106,11 @@ def _xcom_values(dag_run: Any) -> dict[str, Any]:
         return {}
     query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, key="return_value")
     rows: Any = session.scalars(query)
-    return {x.task_id: XComModel.deserialize_value(x) for x in rows}
+    values = {x.task_id: XComModel.deserialize_value(x) for x in rows}
+    query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, key="skipped")
+    for x in session.scalars(query):  # why a publication run published nothing
+        values["skipped"] = XComModel.deserialize_value(x)
+    return values
 
 
 def annotate(dag_run: Any, failed: bool) -> None:
