@@ -90,6 +90,9 @@ def feed_report(feed: str, week: str) -> str:
     return f"{FEED_REPORTS_PREFIX}week={week}/{feed}.json"
 
 
+FEED_REPORT_KEY = re.compile(r"^reports/feeds/week=(\d{4}-W\d{2})/([a-z_]+)\.json$")  # week, feed
+
+
 def table_prefix(table: str, week: str) -> str:
     return f"curated/{table}/week={week}/"
 
@@ -104,6 +107,7 @@ def manifest_key(week: str) -> str:
 
 
 MANIFESTS_PREFIX = "curated/_manifests/"
+MANIFEST_KEY = re.compile(r"^curated/_manifests/week=(\d{4}-W\d{2})\.json$")  # week
 
 
 def staging_prefix(week: str) -> str:

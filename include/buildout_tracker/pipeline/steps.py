@@ -316,8 +316,6 @@ def ready_to_publish(lake: Bucket, week: str) -> bool:
 # A publication written less than this after a report of its week may have read the report
 # before that write (a publication takes seconds): such weeks have their inputs compared.
 _PUBLISHED_WHILE_INGESTING = timedelta(minutes=10)
-_REPORT_KEY = re.compile(r"^reports/feeds/week=(\d{4}-W\d{2})/[^/]+\.json$")
-_MANIFEST_KEY = re.compile(r"^curated/_manifests/week=(\d{4}-W\d{2})\.json$")
 
 
 @dataclass
@@ -338,11 +336,11 @@ class Publications:
         """Two listings: the feed reports and the manifests."""
         reported: dict[str, datetime] = {}
         for key, at in lake.last_modified(zones.FEED_REPORTS_PREFIX).items():
-            if m := _REPORT_KEY.match(key):
+            if m := zones.FEED_REPORT_KEY.match(key):
                 reported[m[1]] = max(at, reported.get(m[1], at))
         published: dict[str, datetime] = {}
         for key, at in lake.last_modified(zones.MANIFESTS_PREFIX).items():
-            if m := _MANIFEST_KEY.match(key):
+            if m := zones.MANIFEST_KEY.match(key):
                 published[m[1]] = at
         return cls(reported, published)
 

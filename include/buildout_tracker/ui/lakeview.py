@@ -45,8 +45,6 @@ RECENT_WEEKS = 2
 
 PROGRAM_PREFIX = "reports/program/"  # the weekly program report (report/keys.py)
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
-_MANIFEST = re.compile(r"^curated/_manifests/week=(\d{4}-W\d{2})\.json$")
-_FEED_REPORT = re.compile(r"^reports/feeds/week=(\d{4}-W\d{2})/([a-z_]+)\.json$")
 SCORECARD_COLUMNS = ("area", "rag", "rag_reasons")
 
 
@@ -154,7 +152,7 @@ class LakeView:
         """Published weeks (their manifests under curated/_manifests/), in week order."""
         found = {}
         for obj in self.lake.iter_top(zones.MANIFESTS_PREFIX):
-            m = _MANIFEST.match(obj.key)
+            m = zones.MANIFEST_KEY.match(obj.key)
             if m:
                 found[m.group(1)] = obj
         return {w: found[w] for w in week_sort(found)}
@@ -164,7 +162,7 @@ class LakeView:
         prefix = f"reports/feeds/week={week}/" if week else "reports/feeds/"
         out = {}
         for obj in self.lake.iter(prefix):
-            m = _FEED_REPORT.match(obj.key)
+            m = zones.FEED_REPORT_KEY.match(obj.key)
             if m and m.group(2) in registry.BY_NAME:
                 out[(m.group(1), m.group(2))] = obj
         return out
